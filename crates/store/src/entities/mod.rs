@@ -1,0 +1,16 @@
+//! SeaORM entities, one module per table. Relations are expressed by queries in the
+//! repositories (`WHERE meal_id IN (…)`), which keeps every screen at a fixed number of
+//! round trips.
+
+pub mod cancel_event;
+pub mod daily_goal;
+pub mod food_item;
+pub mod job;
+pub mod meal;
+pub mod meal_photo;
+pub mod personal_plan;
+pub mod personal_plan_survey;
+pub mod profile;
+pub mod telegram_user;
+pub mod user;
+pub mod worker_heartbeat;

@@ -1,0 +1,20 @@
+//! Append-only migrations. They run on SQLite and PostgreSQL alike; never edit one that has
+//! landed — add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_core;
+mod m0002_jobs;
+
+/// Every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_core::Migration),
+            Box::new(m0002_jobs::Migration),
+        ]
+    }
+}
