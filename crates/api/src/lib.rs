@@ -1,1 +1,79 @@
+//! HTTP layer of EatFit24: routing, extraction and the mapping of errors to responses. It calls
+//! services that know nothing about HTTP.
 
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod request_id;
+pub mod state;
+pub mod telegram;
+pub mod views;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use domain::error::ErrorCode;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiSettings, AppState, CheckState, NotConfigured, ReadinessCheck};
+
+/// The largest request body accepted anywhere (photo uploads set their own, smaller caps).
+pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
+
+async fn not_found() -> Response {
+    ApiError::new(ErrorCode::NotFound).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(ErrorCode::MethodNotAllowed).into_response()
+}
+
+/// The public router: health, API. Later features merge their routers here.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/health/", get(health::health))
+        .route("/api/v1/telegram/auth/", post(telegram::auth))
+        .route("/api/v1/telegram/webapp/auth/", post(telegram::webapp_auth))
+        .route("/api/v1/telegram/profile/", get(telegram::profile_view));
+
+    Router::new()
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .route("/live/", get(health::livez))
+        .route("/ready/", get(health::readyz))
+        .route("/health/", get(health::health))
+        .merge(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(serde_json::json!({
+                "error": {"code": "INTERNAL_ERROR", "message": ErrorCode::InternalError.default_message(domain::error::Locale::Ru), "details": {}}
+            })))
+                .into_response()
+        }))
+        .with_state(state)
+}
+
+/// The internal router: Prometheus metrics plus liveness and readiness for every role.
+pub fn internal_router(
+    state: AppState,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let m = metrics.clone();
+                async move { m.render() }
+            }),
+        )
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+}

@@ -44,7 +44,10 @@ impl FixedClock {
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0.lock().map(|g| *g).unwrap_or_else(|p| *p.into_inner())
+        self.0
+            .lock()
+            .map(|g| *g)
+            .unwrap_or_else(|p| *p.into_inner())
     }
 }
 
@@ -58,7 +61,10 @@ mod tests {
 
     #[test]
     fn fixed_clock_moves_only_when_told() {
-        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
         let c = FixedClock::new(t0);
         assert_eq!(c.now(), t0);
         c.advance(chrono::Duration::seconds(90));

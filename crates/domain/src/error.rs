@@ -181,6 +181,17 @@ pub struct AiErrorDef {
     pub message: (&'static str, &'static str),
 }
 
+/// (status, actions, retryable, retry after, category, (title ru, en), (message ru, en)).
+type DefRow = (
+    u16,
+    &'static [UserAction],
+    bool,
+    Option<u32>,
+    AiErrorCategory,
+    (&'static str, &'static str),
+    (&'static str, &'static str),
+);
+
 const ALL_AI_CODES: [AiErrorCode; 22] = [
     AiErrorCode::AiTimeout,
     AiErrorCode::UpstreamTimeout,
@@ -250,280 +261,285 @@ impl AiErrorCode {
         use AiErrorCategory as C;
         use AiErrorCode::*;
         use UserAction as A;
-        let (http_status, actions, allow_retry, retry_after_sec, category, title, message): (
-            u16,
-            &'static [UserAction],
-            bool,
-            Option<u32>,
-            C,
-            (&str, &str),
-            (&str, &str),
-        ) = match self {
-            AiTimeout => (
-                200,
-                &[A::Retry],
-                true,
-                Some(30),
-                C::Timeout,
-                ("Не получилось обработать фото", "Could not process the photo"),
-                (
-                    "Сервер не ответил вовремя. Попробуйте ещё раз.",
-                    "The server did not answer in time. Please try again.",
+        let (http_status, actions, allow_retry, retry_after_sec, category, title, message): DefRow =
+            match self {
+                AiTimeout => (
+                    200,
+                    &[A::Retry],
+                    true,
+                    Some(30),
+                    C::Timeout,
+                    (
+                        "Не получилось обработать фото",
+                        "Could not process the photo",
+                    ),
+                    (
+                        "Сервер не ответил вовремя. Попробуйте ещё раз.",
+                        "The server did not answer in time. Please try again.",
+                    ),
                 ),
-            ),
-            UpstreamTimeout => (
-                504,
-                &[A::Retry],
-                true,
-                Some(30),
-                C::Timeout,
-                ("Сервис не отвечает", "The service is not responding"),
-                (
-                    "Сервис распознавания не ответил вовремя. Попробуйте ещё раз.",
-                    "The recognition service did not answer in time. Please try again.",
+                UpstreamTimeout => (
+                    504,
+                    &[A::Retry],
+                    true,
+                    Some(30),
+                    C::Timeout,
+                    ("Сервис не отвечает", "The service is not responding"),
+                    (
+                        "Сервис распознавания не ответил вовремя. Попробуйте ещё раз.",
+                        "The recognition service did not answer in time. Please try again.",
+                    ),
                 ),
-            ),
-            AiServerError => (
-                200,
-                &[A::Retry, A::ContactSupport],
-                true,
-                Some(60),
-                C::Server,
-                ("Не получилось обработать фото", "Could not process the photo"),
-                (
-                    "Сервер временно недоступен. Попробуйте ещё раз.",
-                    "The server is temporarily unavailable. Please try again.",
+                AiServerError => (
+                    200,
+                    &[A::Retry, A::ContactSupport],
+                    true,
+                    Some(60),
+                    C::Server,
+                    (
+                        "Не получилось обработать фото",
+                        "Could not process the photo",
+                    ),
+                    (
+                        "Сервер временно недоступен. Попробуйте ещё раз.",
+                        "The server is temporarily unavailable. Please try again.",
+                    ),
                 ),
-            ),
-            UpstreamError => (
-                502,
-                &[A::Retry],
-                true,
-                Some(60),
-                C::Server,
-                ("Ошибка сервиса распознавания", "Recognition service error"),
-                (
-                    "Попробуйте ещё раз через несколько секунд.",
-                    "Please try again in a few seconds.",
+                UpstreamError => (
+                    502,
+                    &[A::Retry],
+                    true,
+                    Some(60),
+                    C::Server,
+                    ("Ошибка сервиса распознавания", "Recognition service error"),
+                    (
+                        "Попробуйте ещё раз через несколько секунд.",
+                        "Please try again in a few seconds.",
+                    ),
                 ),
-            ),
-            InternalError => (
-                500,
-                &[A::Retry, A::ContactSupport],
-                true,
-                Some(120),
-                C::Server,
-                ("Не получилось обработать фото", "Could not process the photo"),
-                (
-                    "Внутренняя ошибка сервера. Попробуйте позже.",
-                    "Internal server error. Please try later.",
+                InternalError => (
+                    500,
+                    &[A::Retry, A::ContactSupport],
+                    true,
+                    Some(120),
+                    C::Server,
+                    (
+                        "Не получилось обработать фото",
+                        "Could not process the photo",
+                    ),
+                    (
+                        "Внутренняя ошибка сервера. Попробуйте позже.",
+                        "Internal server error. Please try later.",
+                    ),
                 ),
-            ),
-            UnsupportedImageFormat => (
-                400,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Неподдерживаемый формат", "Unsupported format"),
-                (
-                    "Отправьте фото в формате JPEG, PNG или WEBP или сделайте скриншот.",
-                    "Send the photo as JPEG, PNG or WEBP, or take a screenshot.",
+                UnsupportedImageFormat => (
+                    400,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Неподдерживаемый формат", "Unsupported format"),
+                    (
+                        "Отправьте фото в формате JPEG, PNG или WEBP или сделайте скриншот.",
+                        "Send the photo as JPEG, PNG or WEBP, or take a screenshot.",
+                    ),
                 ),
-            ),
-            ImageDecodeFailed => (
-                400,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Не удалось обработать фото", "Could not process the photo"),
-                (
-                    "Файл повреждён или не является изображением. Попробуйте другое фото.",
-                    "The file is damaged or not an image. Try another photo.",
+                ImageDecodeFailed => (
+                    400,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Не удалось обработать фото", "Could not process the photo"),
+                    (
+                        "Файл повреждён или не является изображением. Попробуйте другое фото.",
+                        "The file is damaged or not an image. Try another photo.",
+                    ),
                 ),
-            ),
-            InvalidImage => (
-                400,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Не удалось обработать фото", "Could not process the photo"),
-                (
-                    "Файл повреждён или не является изображением.",
-                    "The file is damaged or not an image.",
+                InvalidImage => (
+                    400,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Не удалось обработать фото", "Could not process the photo"),
+                    (
+                        "Файл повреждён или не является изображением.",
+                        "The file is damaged or not an image.",
+                    ),
                 ),
-            ),
-            ImageTooLarge => (
-                413,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Фото слишком большое", "The photo is too large"),
-                (
-                    "Сделайте другое фото или уменьшите его размер.",
-                    "Take another photo or reduce its size.",
+                ImageTooLarge => (
+                    413,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Фото слишком большое", "The photo is too large"),
+                    (
+                        "Сделайте другое фото или уменьшите его размер.",
+                        "Take another photo or reduce its size.",
+                    ),
                 ),
-            ),
-            UnsupportedImageType => (
-                400,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Неподдерживаемый формат", "Unsupported format"),
-                (
-                    "Загрузите фото в формате JPEG, PNG или WEBP.",
-                    "Please upload a JPEG, PNG or WEBP photo.",
+                UnsupportedImageType => (
+                    400,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Неподдерживаемый формат", "Unsupported format"),
+                    (
+                        "Загрузите фото в формате JPEG, PNG или WEBP.",
+                        "Please upload a JPEG, PNG or WEBP photo.",
+                    ),
                 ),
-            ),
-            EmptyResult => (
-                400,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Не удалось распознать блюдо", "Could not recognise the dish"),
-                (
-                    "Сфотографируйте еду ближе и при хорошем освещении.",
-                    "Photograph the food closer and in good light.",
+                EmptyResult => (
+                    400,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    (
+                        "Не удалось распознать блюдо",
+                        "Could not recognise the dish",
+                    ),
+                    (
+                        "Сфотографируйте еду ближе и при хорошем освещении.",
+                        "Photograph the food closer and in good light.",
+                    ),
                 ),
-            ),
-            LowConfidence => (
-                400,
-                &[A::ManualSelect, A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Не уверены в результате", "Not sure about the result"),
-                (
-                    "Похоже на еду, но нужна ваша помощь: выберите блюдо вручную или сфотографируйте ближе.",
-                    "Looks like food, but we need your help: pick the dish manually or shoot closer.",
+                LowConfidence => (
+                    400,
+                    &[A::ManualSelect, A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Не уверены в результате", "Not sure about the result"),
+                    (
+                        "Похоже на еду, но нужна ваша помощь: выберите блюдо вручную или сфотографируйте ближе.",
+                        "Looks like food, but we need your help: pick the dish manually or shoot closer.",
+                    ),
                 ),
-            ),
-            UnsupportedContent => (
-                400,
-                &[A::Retake],
-                false,
-                None,
-                C::Validation,
-                ("Похоже, на фото не еда", "This does not look like food"),
-                (
-                    "Сфотографируйте блюдо крупнее и при хорошем освещении.",
-                    "Photograph the dish larger and in good light.",
+                UnsupportedContent => (
+                    400,
+                    &[A::Retake],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Похоже, на фото не еда", "This does not look like food"),
+                    (
+                        "Сфотографируйте блюдо крупнее и при хорошем освещении.",
+                        "Photograph the dish larger and in good light.",
+                    ),
                 ),
-            ),
-            GateError => (
-                502,
-                &[A::Retry],
-                true,
-                Some(30),
-                C::Server,
-                ("Ошибка проверки изображения", "Image check failed"),
-                (
-                    "Не удалось проверить содержимое фото. Попробуйте ещё раз.",
-                    "Could not check what is in the photo. Please try again.",
+                GateError => (
+                    502,
+                    &[A::Retry],
+                    true,
+                    Some(30),
+                    C::Server,
+                    ("Ошибка проверки изображения", "Image check failed"),
+                    (
+                        "Не удалось проверить содержимое фото. Попробуйте ещё раз.",
+                        "Could not check what is in the photo. Please try again.",
+                    ),
                 ),
-            ),
-            DailyPhotoLimitExceeded => (
-                429,
-                &[A::Upgrade],
-                false,
-                None,
-                C::Limit,
-                ("Дневной лимит исчерпан", "Daily limit reached"),
-                (
-                    "Бесплатные распознавания на сегодня закончились. Оформите PRO для безлимита.",
-                    "You have used today's free recognitions. Get PRO for unlimited photos.",
+                DailyPhotoLimitExceeded => (
+                    429,
+                    &[A::Upgrade],
+                    false,
+                    None,
+                    C::Limit,
+                    ("Дневной лимит исчерпан", "Daily limit reached"),
+                    (
+                        "Бесплатные распознавания на сегодня закончились. Оформите PRO для безлимита.",
+                        "You have used today's free recognitions. Get PRO for unlimited photos.",
+                    ),
                 ),
-            ),
-            RateLimit => (
-                429,
-                &[A::Retry],
-                true,
-                Some(60),
-                C::Limit,
-                ("Слишком много запросов", "Too many requests"),
-                (
-                    "Подождите немного перед следующей попыткой.",
-                    "Please wait a little before the next attempt.",
+                RateLimit => (
+                    429,
+                    &[A::Retry],
+                    true,
+                    Some(60),
+                    C::Limit,
+                    ("Слишком много запросов", "Too many requests"),
+                    (
+                        "Подождите немного перед следующей попыткой.",
+                        "Please wait a little before the next attempt.",
+                    ),
                 ),
-            ),
-            Cancelled => (
-                200,
-                &[],
-                true,
-                None,
-                C::Unknown,
-                ("Отменено", "Cancelled"),
-                (
-                    "Обработка отменена пользователем.",
-                    "Processing was cancelled by the user.",
+                Cancelled => (
+                    200,
+                    &[],
+                    true,
+                    None,
+                    C::Unknown,
+                    ("Отменено", "Cancelled"),
+                    (
+                        "Обработка отменена пользователем.",
+                        "Processing was cancelled by the user.",
+                    ),
                 ),
-            ),
-            PhotoNotFound => (
-                404,
-                &[A::ContactSupport],
-                false,
-                None,
-                C::Validation,
-                ("Фото не найдено", "Photo not found"),
-                (
-                    "Фото не найдено или недоступно.",
-                    "The photo was not found or is unavailable.",
+                PhotoNotFound => (
+                    404,
+                    &[A::ContactSupport],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Фото не найдено", "Photo not found"),
+                    (
+                        "Фото не найдено или недоступно.",
+                        "The photo was not found or is unavailable.",
+                    ),
                 ),
-            ),
-            InvalidStatus => (
-                400,
-                &[A::ContactSupport],
-                false,
-                None,
-                C::Validation,
-                ("Недопустимое состояние", "Invalid state"),
-                (
-                    "Повторить можно только неудавшееся фото.",
-                    "Only a failed photo can be retried.",
+                InvalidStatus => (
+                    400,
+                    &[A::ContactSupport],
+                    false,
+                    None,
+                    C::Validation,
+                    ("Недопустимое состояние", "Invalid state"),
+                    (
+                        "Повторить можно только неудавшееся фото.",
+                        "Only a failed photo can be retried.",
+                    ),
                 ),
-            ),
-            AiServiceMisconfigured => (
-                503,
-                &[A::ContactSupport],
-                false,
-                None,
-                C::Config,
-                ("Распознавание недоступно", "Recognition unavailable"),
-                (
-                    "Сервис распознавания настроен неверно. Мы уже знаем и чиним.",
-                    "The recognition service is misconfigured. We have been alerted and are fixing it.",
+                AiServiceMisconfigured => (
+                    503,
+                    &[A::ContactSupport],
+                    false,
+                    None,
+                    C::Config,
+                    ("Распознавание недоступно", "Recognition unavailable"),
+                    (
+                        "Сервис распознавания настроен неверно. Мы уже знаем и чиним.",
+                        "The recognition service is misconfigured. We have been alerted and are fixing it.",
+                    ),
                 ),
-            ),
-            AiNotConfigured => (
-                503,
-                &[A::ManualSelect],
-                false,
-                None,
-                C::Config,
-                ("Распознавание не настроено", "Recognition is not set up"),
-                (
-                    "Распознавание фото на этом сервере не настроено. Добавьте еду текстом или вручную.",
-                    "Photo recognition is not set up on this server. Add food by text or manually.",
+                AiNotConfigured => (
+                    503,
+                    &[A::ManualSelect],
+                    false,
+                    None,
+                    C::Config,
+                    ("Распознавание не настроено", "Recognition is not set up"),
+                    (
+                        "Распознавание фото на этом сервере не настроено. Добавьте еду текстом или вручную.",
+                        "Photo recognition is not set up on this server. Add food by text or manually.",
+                    ),
                 ),
-            ),
-            UnknownError => (
-                200,
-                &[A::Retry, A::ContactSupport],
-                true,
-                Some(60),
-                C::Unknown,
-                ("Произошла ошибка", "Something went wrong"),
-                (
-                    "Неизвестная ошибка. Попробуйте позже.",
-                    "Unknown error. Please try later.",
+                UnknownError => (
+                    200,
+                    &[A::Retry, A::ContactSupport],
+                    true,
+                    Some(60),
+                    C::Unknown,
+                    ("Произошла ошибка", "Something went wrong"),
+                    (
+                        "Неизвестная ошибка. Попробуйте позже.",
+                        "Unknown error. Please try later.",
+                    ),
                 ),
-            ),
-        };
+            };
         AiErrorDef {
             code: self,
             http_status,
@@ -592,9 +608,18 @@ mod tests {
         for code in AiErrorCode::all() {
             assert_eq!(AiErrorCode::parse(code.as_str()), Some(*code));
             let def = code.def();
-            assert!(!def.title.0.is_empty() && !def.title.1.is_empty(), "{code:?}");
-            assert!(!def.message.0.is_empty() && !def.message.1.is_empty(), "{code:?}");
-            assert_ne!(def.title.0, def.title.1, "{code:?} needs a real translation");
+            assert!(
+                !def.title.0.is_empty() && !def.title.1.is_empty(),
+                "{code:?}"
+            );
+            assert!(
+                !def.message.0.is_empty() && !def.message.1.is_empty(),
+                "{code:?}"
+            );
+            assert_ne!(
+                def.title.0, def.title.1,
+                "{code:?} needs a real translation"
+            );
         }
         assert_eq!(AiErrorCode::parse("NOPE"), None);
     }

@@ -74,7 +74,10 @@ impl From<TelegramId> for i64 {
 impl FromStr for TelegramId {
     type Err = TelegramIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let v: i64 = s.trim().parse().map_err(|_| TelegramIdError::NotAnInteger)?;
+        let v: i64 = s
+            .trim()
+            .parse()
+            .map_err(|_| TelegramIdError::NotAnInteger)?;
         Self::new(v)
     }
 }
@@ -93,7 +96,10 @@ mod tests {
     fn telegram_id_rejects_zero_negative_and_garbage() {
         assert_eq!(TelegramId::new(0), Err(TelegramIdError::NotPositive));
         assert_eq!(TelegramId::new(-5), Err(TelegramIdError::NotPositive));
-        assert_eq!("abc".parse::<TelegramId>(), Err(TelegramIdError::NotAnInteger));
+        assert_eq!(
+            "abc".parse::<TelegramId>(),
+            Err(TelegramIdError::NotAnInteger)
+        );
         assert_eq!(" 42 ".parse::<TelegramId>().map(TelegramId::get), Ok(42));
     }
 

@@ -193,7 +193,9 @@ mod tests {
     const TOKEN: &str = "123456:TEST-bot-token-for-unit-tests";
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     fn signed(auth_date: i64) -> String {
@@ -201,7 +203,10 @@ mod tests {
         sign(
             &[
                 ("query_id", "AAF"),
-                ("user", r#"{"id":42,"first_name":"Анна","username":"anna","language_code":"ru"}"#),
+                (
+                    "user",
+                    r#"{"id":42,"first_name":"Анна","username":"anna","language_code":"ru"}"#,
+                ),
                 ("auth_date", &ad),
             ],
             TOKEN,
@@ -239,7 +244,10 @@ mod tests {
     #[test]
     fn tampering_breaks_the_signature() {
         let raw = signed(now().timestamp()).replace("anna", "mallory");
-        assert_eq!(verify(&raw, TOKEN, now(), USER_MAX_AGE_SECS), Err(InitDataError::BadSignature));
+        assert_eq!(
+            verify(&raw, TOKEN, now(), USER_MAX_AGE_SECS),
+            Err(InitDataError::BadSignature)
+        );
     }
 
     #[test]
@@ -254,7 +262,10 @@ mod tests {
     #[test]
     fn expired_and_future_dates_are_refused() {
         let old = signed(now().timestamp() - USER_MAX_AGE_SECS - 1);
-        assert_eq!(verify(&old, TOKEN, now(), USER_MAX_AGE_SECS), Err(InitDataError::Expired));
+        assert_eq!(
+            verify(&old, TOKEN, now(), USER_MAX_AGE_SECS),
+            Err(InitDataError::Expired)
+        );
         let future = signed(now().timestamp() + 61);
         assert_eq!(
             verify(&future, TOKEN, now(), USER_MAX_AGE_SECS),
@@ -281,12 +292,21 @@ mod tests {
     #[test]
     fn missing_pieces_are_refused() {
         assert_eq!(verify("  ", TOKEN, now(), 1), Err(InitDataError::Empty));
-        assert_eq!(verify("a=b", TOKEN, now(), 1), Err(InitDataError::MissingHash));
-        assert_eq!(verify("a=b&hash=00", TOKEN, now(), 1), Err(InitDataError::BadAuthDate));
+        assert_eq!(
+            verify("a=b", TOKEN, now(), 1),
+            Err(InitDataError::MissingHash)
+        );
+        assert_eq!(
+            verify("a=b&hash=00", TOKEN, now(), 1),
+            Err(InitDataError::BadAuthDate)
+        );
         let long = "a".repeat(MAX_INIT_DATA_LEN + 1);
         assert_eq!(verify(&long, TOKEN, now(), 1), Err(InitDataError::TooLong));
         assert_eq!(verify("a=b", "", now(), 1), Err(InitDataError::NoBotToken));
         let no_user = sign(&[("auth_date", &now().timestamp().to_string())], TOKEN);
-        assert_eq!(verify(&no_user, TOKEN, now(), USER_MAX_AGE_SECS), Err(InitDataError::BadUser));
+        assert_eq!(
+            verify(&no_user, TOKEN, now(), USER_MAX_AGE_SECS),
+            Err(InitDataError::BadUser)
+        );
     }
 }

@@ -1,1 +1,17 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = eatfit::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("eatfit: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(eatfit::cli::run(cli));
+    std::process::exit(code);
+}

@@ -79,3 +79,16 @@ pub async fn queue_stats(db: &Db, now: DateTime<Utc>) -> Result<Vec<QueueStats>,
     }
     Ok(out)
 }
+
+/// Deletes finished (`done`) jobs older than `cutoff`; dead jobs stay for operators.
+pub async fn delete_finished_before(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+    let r = db
+        .conn()
+        .execute_raw(Statement::from_sql_and_values(
+            db.db_backend(),
+            "DELETE FROM jobs WHERE status = 'done' AND finished_at < $1",
+            vec![cutoff.into()],
+        ))
+        .await?;
+    Ok(r.rows_affected())
+}

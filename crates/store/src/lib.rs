@@ -84,6 +84,14 @@ impl DbUrl {
         Err(DbUrlError::UnknownScheme(scheme))
     }
 
+    /// The embedded default: `sqlite://data/eatfit.db`.
+    pub fn default_sqlite() -> Self {
+        Self {
+            url: "sqlite://data/eatfit.db".to_string(),
+            backend: Backend::Sqlite,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -1,0 +1,96 @@
+//! `/livez` (the process answers), `/readyz` (it can do its job), and the original's aliases.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::state::{AppState, CheckState};
+
+pub async fn livez() -> Response {
+    (StatusCode::OK, Json(json!({ "status": "alive" }))).into_response()
+}
+
+/// Runs every check; returns (overall ready, check states).
+pub async fn evaluate(state: &AppState) -> (bool, BTreeMap<&'static str, CheckState>) {
+    let mut checks = BTreeMap::new();
+    let db = match tokio::time::timeout(Duration::from_secs(2), state.db().ping()).await {
+        Ok(Ok(())) => CheckState::Ok,
+        Ok(Err(_)) => CheckState::Failing("error"),
+        Err(_) => CheckState::Failing("timeout"),
+    };
+    checks.insert("database", db);
+
+    let jobs = if db == CheckState::Ok {
+        match jobs::worker::heartbeat_ages(state.db(), state.now()).await {
+            Ok(ages) => {
+                let max = state.settings().heartbeat_max_age.as_secs() as i64;
+                if ages.values().any(|a| a.is_none()) {
+                    CheckState::Failing("no_worker")
+                } else if ages.values().any(|a| a.is_some_and(|a| a > max)) {
+                    CheckState::Failing("stale")
+                } else {
+                    CheckState::Ok
+                }
+            }
+            Err(_) => CheckState::Failing("error"),
+        }
+    } else {
+        CheckState::Failing("unknown")
+    };
+    checks.insert("jobs", jobs);
+
+    for check in &state.0.checks {
+        let s = match tokio::time::timeout(Duration::from_secs(3), check.check()).await {
+            Ok(s) => s,
+            Err(_) => CheckState::Failing("timeout"),
+        };
+        checks.insert(check.name(), s);
+    }
+    let ready = checks
+        .values()
+        .all(|s| !matches!(s, CheckState::Failing(_)));
+    (ready, checks)
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let (ready, checks) = evaluate(&state).await;
+    let degraded = checks.values().any(|s| *s == CheckState::NotConfigured);
+    let status = match (ready, degraded) {
+        (false, _) => "not_ready",
+        (true, true) => "degraded",
+        (true, false) => "ready",
+    };
+    let body = json!({
+        "status": status,
+        "checks": checks.iter().map(|(k, v)| (k.to_string(), v.as_str())).collect::<BTreeMap<_, _>>(),
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+/// The original's `/health/`: version, env and named checks (no exception text).
+pub async fn health(State(state): State<AppState>) -> Response {
+    let (ready, checks) = evaluate(&state).await;
+    let body = json!({
+        "status": if ready { "ok" } else { "error" },
+        "version": state.settings().version,
+        "app_env": state.settings().app_env,
+        "timestamp": state.now().timestamp(),
+        "checks": checks.iter().map(|(k, v)| (k.to_string(), v.as_str())).collect::<BTreeMap<_, _>>(),
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}

@@ -1,0 +1,114 @@
+//! Shared state of the HTTP layer, and readiness checks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::clock::SharedClock;
+use domain::ids::TelegramId;
+use secrecy::SecretString;
+use store::Db;
+
+/// HTTP-facing settings, derived from the role's configuration by the binary.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub app_env: &'static str,
+    pub version: &'static str,
+    pub bot_token: Option<SecretString>,
+    pub admins: Vec<TelegramId>,
+    /// Accepted `X-Bot-Secret` values (current first, then rotation leftovers).
+    pub bot_api_secrets: Vec<SecretString>,
+    /// Dev-only debug identity headers.
+    pub debug_identity: bool,
+    /// How old a worker heartbeat may be before readiness fails.
+    pub heartbeat_max_age: Duration,
+}
+
+impl ApiSettings {
+    pub fn is_prod(&self) -> bool {
+        self.app_env == "prod"
+    }
+
+    pub fn is_admin(&self, id: TelegramId) -> bool {
+        self.admins.contains(&id)
+    }
+}
+
+/// The state of one readiness check. Reasons are fixed words, never exception text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    Ok,
+    /// Not configured in dev: reported, not failing.
+    NotConfigured,
+    Failing(&'static str),
+}
+
+impl CheckState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckState::Ok => "ok",
+            CheckState::NotConfigured => "not_configured",
+            CheckState::Failing(reason) => reason,
+        }
+    }
+}
+
+/// A dependency the service needs to be ready (the AI proxy, later YooKassa, …).
+#[async_trait::async_trait]
+pub trait ReadinessCheck: Send + Sync + std::fmt::Debug {
+    fn name(&self) -> &'static str;
+    async fn check(&self) -> CheckState;
+}
+
+/// A check that always reports "not configured" for an integration left unset in dev.
+#[derive(Debug, Clone, Copy)]
+pub struct NotConfigured(pub &'static str);
+
+#[async_trait::async_trait]
+impl ReadinessCheck for NotConfigured {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    async fn check(&self) -> CheckState {
+        CheckState::NotConfigured
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub settings: ApiSettings,
+    pub checks: Vec<Arc<dyn ReadinessCheck>>,
+}
+
+/// Cheap-to-clone application state.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        settings: ApiSettings,
+        checks: Vec<Arc<dyn ReadinessCheck>>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            clock,
+            settings,
+            checks,
+        }))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.clock.now()
+    }
+
+    pub fn settings(&self) -> &ApiSettings {
+        &self.0.settings
+    }
+}

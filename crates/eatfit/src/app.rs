@@ -1,0 +1,304 @@
+//! Role wiring: build config-derived state, spawn listeners, workers and the scheduler, and wait
+//! for a shutdown signal. Each role's entry point fits on one screen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use api::{ApiSettings, AppState, NotConfigured, ReadinessCheck};
+use domain::clock::{SharedClock, SystemClock};
+use domain::secret_fp::Fingerprint;
+use jobs::scheduler::{Periodic, Scheduler};
+use jobs::worker::{Registry, Worker, WorkerConfig};
+use jobs::{JobStatus, Queue};
+use store::{Backend, Db};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::ai_probe::AiProxyProbe;
+use crate::config::{Config, Role};
+use crate::telemetry;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Logs what this process runs with: values in clear, secrets as fingerprints only.
+pub fn boot_summary(config: &Config) {
+    let fps: Vec<String> = config
+        .secrets()
+        .iter()
+        .filter(|(name, _)| *name != "DATABASE_URL")
+        .map(|(name, v)| format!("{name}={}", Fingerprint::of(v)))
+        .collect();
+    tracing::info!(
+        role = config.role.as_str(),
+        version = VERSION,
+        app_env = config.app_env.as_str(),
+        database = %config.database.redacted(),
+        listen = %config.listen,
+        metrics = %config.metrics_addr,
+        not_configured = ?config.not_configured(),
+        fingerprints = ?fps,
+        "eatfit starting"
+    );
+    metrics::gauge!("eatfit_build_info", "service" => config.role.as_str(), "version" => VERSION, "git_sha" => option_env!("EATFIT_GIT_SHA").unwrap_or("unknown"), "app_env" => config.app_env.as_str()).set(1.0);
+    for (name, v) in config.secrets() {
+        if name == "DATABASE_URL" {
+            continue;
+        }
+        let fp = Fingerprint::of(&v);
+        metrics::gauge!("eatfit_config_fingerprint_info", "service" => config.role.as_str(), "key" => name.to_ascii_lowercase(), "fp" => fp.sha256_prefix).set(1.0);
+    }
+}
+
+/// Connects and brings the schema up to date where that is allowed: always on SQLite and in
+/// dev; in prod on PostgreSQL a role refuses to start while migrations are pending.
+pub async fn open_db(config: &Config, allow_migrate: bool) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database)
+        .await
+        .with_context(|| format!("connecting to {}", config.database.redacted()))?;
+    let may_migrate = allow_migrate && (db.backend() == Backend::Sqlite || !config.is_prod());
+    if may_migrate {
+        db.migrate().await.context("applying migrations")?;
+    } else {
+        let pending = db
+            .pending_migrations()
+            .await
+            .context("reading migration state")?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "{} migration(s) pending ({}); run `eatfit migrate` first",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+    }
+    Ok(db)
+}
+
+/// The job handlers of the foundation. Feature crates add theirs.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.register("jobs.queue_stats", |ctx| async move {
+        jobs::admin::queue_stats(&ctx.db, ctx.clock.now()).await?;
+        Ok(())
+    });
+    r.register("jobs.cleanup", |ctx| async move {
+        let cutoff = ctx.clock.now() - chrono::Duration::days(14);
+        let n = jobs::admin::delete_finished_before(&ctx.db, cutoff).await?;
+        tracing::info!(deleted = n, "old finished jobs deleted");
+        Ok(())
+    });
+    r
+}
+
+/// Periodic jobs of the foundation.
+pub fn periodic() -> anyhow::Result<Vec<Periodic>> {
+    Ok(vec![
+        Periodic::new(
+            "queue_stats",
+            "*/15 * * * * *",
+            "jobs.queue_stats",
+            Queue::Default,
+        )?,
+        Periodic::new(
+            "jobs_cleanup",
+            "0 30 3 * * *",
+            "jobs.cleanup",
+            Queue::Default,
+        )?,
+    ])
+}
+
+fn api_settings(config: &Config) -> ApiSettings {
+    let mut secrets: Vec<_> = config.telegram.bot_api_secret.iter().cloned().collect();
+    secrets.extend(config.telegram.bot_api_secrets_previous.iter().cloned());
+    ApiSettings {
+        app_env: config.app_env.as_str(),
+        version: VERSION,
+        bot_token: config.telegram.bot_token.clone(),
+        admins: config.telegram.admins.clone(),
+        bot_api_secrets: secrets,
+        debug_identity: config.telegram.debug_mode && !config.is_prod(),
+        heartbeat_max_age: Duration::from_secs(60),
+    }
+}
+
+fn checks(config: &Config) -> anyhow::Result<Vec<Arc<dyn ReadinessCheck>>> {
+    let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
+    match &config.ai_proxy {
+        Some(ai) => {
+            checks.push(AiProxyProbe::new(ai.clone()).context("building the AI proxy client")?)
+        }
+        None => checks.push(Arc::new(NotConfigured("ai"))),
+    }
+    if config.telegram.bot_token.is_none() {
+        checks.push(Arc::new(NotConfigured("telegram")));
+    }
+    Ok(checks)
+}
+
+/// Everything a running role holds.
+pub struct Running {
+    pub state: AppState,
+    pub public_addr: Option<std::net::SocketAddr>,
+    pub internal_addr: std::net::SocketAddr,
+    pub shutdown: CancellationToken,
+    pub tasks: tokio::task::JoinSet<()>,
+}
+
+/// Starts `config.role` with the given clock: listeners bound, tasks spawned. Returns once
+/// everything is up; [`Running::wait`] blocks until shutdown completes.
+pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Running> {
+    let role = config.role;
+    let db = open_db(config, role == Role::Serve).await?;
+    let state = AppState::new(
+        db.clone(),
+        clock.clone(),
+        api_settings(config),
+        checks(config)?,
+    );
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+
+    let internal = TcpListener::bind(config.metrics_addr)
+        .await
+        .with_context(|| format!("binding the internal listener {}", config.metrics_addr))?;
+    let internal_addr = internal.local_addr()?;
+    let internal_router = api::internal_router(state.clone(), telemetry::metrics_handle());
+    let sd = shutdown.clone();
+    tasks.spawn(async move {
+        let _ = axum::serve(internal, internal_router)
+            .with_graceful_shutdown(async move { sd.cancelled().await })
+            .await;
+    });
+
+    let mut public_addr = None;
+    if role.serves_http() {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        public_addr = Some(listener.local_addr()?);
+        let router = api::router(state.clone());
+        let sd = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(e) = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { sd.cancelled().await })
+            .await
+            {
+                tracing::error!(error = %e, "HTTP server stopped with an error");
+            }
+        });
+        tracing::info!(addr = ?public_addr, internal = %internal_addr, "eatfit {} listening", role.as_str());
+    }
+
+    if matches!(role, Role::Serve | Role::Worker) {
+        let id = format!("{}-{}-{}", role.as_str(), hostname(), std::process::id());
+        let worker = Worker::new(
+            db.clone(),
+            clock.clone(),
+            registry(),
+            WorkerConfig::new(id, role.as_str()),
+        );
+        // The first heartbeat is written before we report started, so readiness is immediate.
+        worker
+            .beat(clock.now())
+            .await
+            .context("writing the worker heartbeat")?;
+        let sd = shutdown.clone();
+        tasks.spawn(async move { worker.run(sd).await });
+    }
+    if matches!(role, Role::Serve | Role::Scheduler) {
+        let id = format!("{}-{}-{}", role.as_str(), hostname(), std::process::id());
+        let scheduler = Scheduler::new(db.clone(), clock.clone(), periodic()?, id);
+        let sd = shutdown.clone();
+        tasks.spawn(async move { scheduler.run(sd).await });
+    }
+    Ok(Running {
+        state,
+        public_addr,
+        internal_addr,
+        shutdown,
+        tasks,
+    })
+}
+
+impl Running {
+    /// Waits for SIGINT/SIGTERM (or an external cancel), then drains and stops.
+    pub async fn wait(mut self) {
+        let sd = self.shutdown.clone();
+        tokio::select! {
+            _ = shutdown_signal() => tracing::info!("shutdown signal received; draining"),
+            _ = sd.cancelled() => {},
+        }
+        self.shutdown.cancel();
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(30), drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown timed out after 30 s; exiting anyway");
+        }
+        self.state.db().clone().close().await;
+        tracing::info!("eatfit stopped");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "host".into())
+}
+
+/// The system clock as a shared clock.
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+/// `eatfit admin jobs list`.
+pub async fn admin_jobs_list(config: &Config, status: JobStatus, limit: u64) -> anyhow::Result<()> {
+    let db = open_db(config, false).await?;
+    let rows = jobs::admin::list(&db, status, limit).await?;
+    if rows.is_empty() {
+        println!("no {} jobs", status.as_str());
+    }
+    for j in rows {
+        println!(
+            "{:>8}  {:<8} {:<28} attempts {}/{}  updated {}  {}",
+            j.id,
+            j.queue,
+            j.kind,
+            j.attempts,
+            j.max_attempts,
+            j.updated_at.to_rfc3339(),
+            j.last_error
+                .unwrap_or_default()
+                .lines()
+                .next()
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! The command line: one binary, roles as subcommands.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use domain::secret_fp::Fingerprint;
+
+use crate::app;
+use crate::config::{Config, EX_CONFIG, ProcessEnv, Role, spec};
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eatfit",
+    version,
+    about = "EatFit24: a calorie and macro tracker that lives in Telegram."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Everything in one process: HTTP API, job workers, scheduler. On SQLite and in dev it
+    /// migrates the database itself. With no configuration it runs in dev on ./data.
+    Serve,
+    /// The HTTP API only (run several behind a proxy; workers and scheduler separately).
+    Api,
+    /// Job workers only (queues ai, billing, notify, default).
+    Worker,
+    /// The periodic-job scheduler only; several may run, each slot still runs once.
+    Scheduler,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Inspect the configuration without starting anything.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Operator commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Serve,
+    Api,
+    Worker,
+    Scheduler,
+    Migrate,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Serve => Role::Serve,
+            RoleArg::Api => Role::Api,
+            RoleArg::Worker => Role::Worker,
+            RoleArg::Scheduler => Role::Scheduler,
+            RoleArg::Migrate => Role::Migrate,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the environment for a role; exit 78 listing every problem.
+    Check {
+        #[arg(long, value_enum, default_value = "serve")]
+        role: RoleArg,
+    },
+    /// Print the generated `.env.example`.
+    Example,
+    /// Print the configuration reference (Markdown).
+    Reference,
+    /// Print each configured secret's fingerprint (sha256 prefix and length), never the secret.
+    Fingerprint {
+        #[arg(long, value_enum, default_value = "serve")]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// The job queue.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Queued,
+    Running,
+    Done,
+    Dead,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs (dead ones by default).
+    List {
+        #[arg(long, value_enum, default_value = "dead")]
+        status: StatusArg,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Put a dead job back in its queue with fresh attempts.
+    Retry { id: i64 },
+    /// Queue depth, oldest due age and dead jobs per queue.
+    Stats,
+}
+
+fn load(role: Role) -> Result<Config, i32> {
+    Config::load(role, &ProcessEnv).map_err(|e| {
+        eprintln!("{e}");
+        EX_CONFIG
+    })
+}
+
+/// Runs the command; returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Serve => run_role(Role::Serve).await,
+        Command::Api => run_role(Role::Api).await,
+        Command::Worker => run_role(Role::Worker).await,
+        Command::Scheduler => run_role(Role::Scheduler).await,
+        Command::Migrate => {
+            let config = match load(Role::Migrate) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            telemetry::init_logging(&config);
+            migrate(&config).await
+        }
+        Command::Config { command } => config_command(command),
+        Command::Admin { command } => admin(command).await,
+    }
+}
+
+async fn migrate(config: &Config) -> i32 {
+    let db = match store::Db::connect(&config.database).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!(
+                "eatfit migrate: cannot connect to {}: {e}",
+                config.database.redacted()
+            );
+            return 1;
+        }
+    };
+    let pending = db.pending_migrations().await.unwrap_or_default();
+    match db.migrate().await {
+        Ok(()) => {
+            println!(
+                "eatfit migrate: {} migration(s) applied on {}",
+                pending.len(),
+                config.database.redacted()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("eatfit migrate: failed: {e}");
+            1
+        }
+    }
+}
+
+async fn run_role(role: Role) -> i32 {
+    let config = match load(role) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    telemetry::init_logging(&config);
+    app::boot_summary(&config);
+    match app::start(&config, app::system_clock()).await {
+        Ok(running) => {
+            running.wait().await;
+            0
+        }
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "eatfit {} failed to start",
+                role.as_str()
+            );
+            eprintln!("eatfit {}: failed to start: {e:#}", role.as_str());
+            1
+        }
+    }
+}
+
+fn config_command(cmd: ConfigCommand) -> i32 {
+    match cmd {
+        ConfigCommand::Check { role } => match load(role.into()) {
+            Ok(c) => {
+                let nc = c.not_configured();
+                println!(
+                    "configuration OK for `{}` (APP_ENV={}){}",
+                    c.role.as_str(),
+                    c.app_env.as_str(),
+                    if nc.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; not configured: {}", nc.join(", "))
+                    }
+                );
+                0
+            }
+            Err(code) => code,
+        },
+        ConfigCommand::Example => {
+            print!("{}", spec::env_example());
+            0
+        }
+        ConfigCommand::Reference => {
+            print!("{}", spec::reference_markdown());
+            0
+        }
+        ConfigCommand::Fingerprint { role } => match load(role.into()) {
+            Ok(c) => {
+                let secrets = c.secrets();
+                if secrets.is_empty() {
+                    println!("no secrets configured");
+                }
+                for (name, v) in secrets {
+                    println!("{name:<36} {}", Fingerprint::of(&v));
+                }
+                0
+            }
+            Err(code) => code,
+        },
+    }
+}
+
+async fn admin(cmd: AdminCommand) -> i32 {
+    let config = match load(Role::Admin) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let result = match cmd {
+        AdminCommand::Jobs { command } => match command {
+            JobsCommand::List { status, limit } => {
+                let status = match status {
+                    StatusArg::Queued => jobs::JobStatus::Queued,
+                    StatusArg::Running => jobs::JobStatus::Running,
+                    StatusArg::Done => jobs::JobStatus::Done,
+                    StatusArg::Dead => jobs::JobStatus::Dead,
+                };
+                app::admin_jobs_list(&config, status, limit).await
+            }
+            JobsCommand::Retry { id } => admin_retry(&config, id).await,
+            JobsCommand::Stats => admin_stats(&config).await,
+        },
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("eatfit admin: {e:#}");
+            1
+        }
+    }
+}
+
+async fn admin_retry(config: &Config, id: i64) -> anyhow::Result<()> {
+    let db = app::open_db(config, false).await?;
+    if jobs::admin::retry(&db, id, chrono::Utc::now()).await? {
+        println!("job {id} queued again");
+        Ok(())
+    } else {
+        anyhow::bail!("job {id} is not dead (or does not exist); only dead jobs can be retried")
+    }
+}
+
+async fn admin_stats(config: &Config) -> anyhow::Result<()> {
+    let db = app::open_db(config, false).await?;
+    for s in jobs::admin::queue_stats(&db, chrono::Utc::now()).await? {
+        println!(
+            "{:<8} depth {:>6}  oldest due {:>6} s  dead {:>4}",
+            s.queue.as_str(),
+            s.depth,
+            s.oldest_age_secs,
+            s.dead
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,680 @@
+//! Typed configuration, read once at start from the environment (and `NAME_FILE` for every
+//! secret). [`Config::load`] collects *every* problem before returning, so the operator fixes
+//! them in one go; the caller prints them and exits with 78 (EX_CONFIG) before opening a port.
+
+pub mod spec;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use domain::ids::TelegramId;
+use secrecy::{ExposeSecret, SecretString};
+use store::{Backend, DbUrl};
+
+pub use spec::Role;
+
+/// Exit code for configuration errors (sysexits EX_CONFIG).
+pub const EX_CONFIG: i32 = 78;
+
+/// Where variables come from (the process environment, or a map in tests).
+pub trait Env {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Env for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+/// `dev` or `prod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Dev,
+    Prod,
+}
+
+impl AppEnv {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppEnv::Dev => "dev",
+            AppEnv::Prod => "prod",
+        }
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// One configuration problem, by variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub var: String,
+    pub message: String,
+}
+
+/// Every problem found for a role.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub role: Role,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "eatfit {}: refusing to start, {} configuration problem(s):",
+            self.role.as_str(),
+            self.problems.len()
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  - {}: {}", p.var, p.message)?;
+        }
+        write!(
+            f,
+            "See docs/configuration.md or `eatfit config example`; check without starting with `eatfit config check --role {}`.",
+            self.role.as_str()
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Telegram settings.
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub bot_token: Option<SecretString>,
+    pub admins: Vec<TelegramId>,
+    /// The secret the bot sends, plus older ones still accepted during a rotation.
+    pub bot_api_secret: Option<SecretString>,
+    pub bot_api_secrets_previous: Vec<SecretString>,
+    pub debug_mode: bool,
+}
+
+/// How to reach the AI proxy.
+#[derive(Debug, Clone)]
+pub struct AiProxyConfig {
+    pub url: url::Url,
+    pub secret: SecretString,
+    pub key_id: Option<String>,
+}
+
+/// YooKassa credentials (used by billing).
+#[derive(Debug, Clone)]
+pub struct YooKassaConfig {
+    pub prod_mode: bool,
+    pub shop_id: Option<String>,
+    pub secret_key: Option<SecretString>,
+}
+
+/// The whole configuration of one role.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub role: Role,
+    pub app_env: AppEnv,
+    pub database: DbUrl,
+    pub listen: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub media_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub telegram: TelegramConfig,
+    pub ai_proxy: Option<AiProxyConfig>,
+    pub yookassa: YooKassaConfig,
+}
+
+const PLACEHOLDERS: &[&str] = &[
+    "change_me",
+    "changeme",
+    "change-me",
+    "replace_me",
+    "replace-me",
+    "replaceme",
+    "your-",
+    "your_",
+    "dev-secret",
+    "<",
+    "xxxx",
+    "todo",
+    "placeholder",
+];
+
+fn is_placeholder(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    PLACEHOLDERS.iter().any(|p| {
+        if *p == "your-" || *p == "your_" || *p == "dev-secret" || *p == "<" {
+            v.starts_with(p)
+        } else {
+            v.contains(p)
+        }
+    })
+}
+
+/// Hosts that may be reached over plain http in prod: loopback, RFC 1918, CGNAT/Tailscale
+/// (100.64/10), IPv6 ULA, and single-label internal names (compose services).
+fn is_private_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || (ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]))
+        }
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+        Some(url::Host::Domain(d)) => d == "localhost" || !d.contains('.'),
+        None => false,
+    }
+}
+
+struct Reader<'a> {
+    env: &'a dyn Env,
+    role: Role,
+    prod: bool,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, var: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            var: var.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// The raw value of `name` (or the content of `name_FILE`), `None` when unset or empty.
+    fn raw(&mut self, name: &str) -> Option<String> {
+        let direct = self.env.get(name).filter(|v| !v.trim().is_empty());
+        let file_var = format!("{name}_FILE");
+        let from_file = self.env.get(&file_var).filter(|v| !v.trim().is_empty());
+        match (direct, from_file) {
+            (Some(_), Some(_)) => {
+                self.problem(name, format!("set either {name} or {file_var}, not both"));
+                None
+            }
+            (Some(v), None) => Some(v.trim().to_string()),
+            (None, Some(path)) => match std::fs::read_to_string(path.trim()) {
+                Ok(content) if !content.trim().is_empty() => Some(content.trim().to_string()),
+                Ok(_) => {
+                    self.problem(&file_var, format!("file {} is empty", path.trim()));
+                    None
+                }
+                Err(e) => {
+                    self.problem(&file_var, format!("cannot read {}: {e}", path.trim()));
+                    None
+                }
+            },
+            (None, None) => None,
+        }
+    }
+
+    fn required_here(&self, name: &str) -> bool {
+        match spec::var(name).map(|v| v.need) {
+            Some(spec::Need::ProdFor(roles)) => self.prod && roles.contains(&self.role),
+            _ => false,
+        }
+    }
+
+    /// Reads a value, reporting it when the role requires it in prod and it is missing.
+    fn value(&mut self, name: &str) -> Option<String> {
+        let v = self.raw(name);
+        if v.is_none() && self.required_here(name) {
+            let was_empty = self.env.get(name).is_some_and(|s| s.trim().is_empty());
+            let msg = if was_empty {
+                format!("is empty; required in prod for `{}`", self.role.as_str())
+            } else {
+                format!("is not set; required in prod for `{}`", self.role.as_str())
+            };
+            self.problem(name, msg);
+        }
+        v
+    }
+
+    fn secret(&mut self, name: &str, min_len_in_prod: usize) -> Option<SecretString> {
+        let v = self.value(name)?;
+        if is_placeholder(&v) {
+            self.problem(name, "holds a placeholder value, not a real secret");
+            return None;
+        }
+        if self.prod && v.len() < min_len_in_prod {
+            self.problem(
+                name,
+                format!(
+                    "is {} bytes long; at least {min_len_in_prod} required in prod",
+                    v.len()
+                ),
+            );
+            return None;
+        }
+        Some(SecretString::from(v))
+    }
+
+    fn bool(&mut self, name: &str, default: bool) -> bool {
+        match self.raw(name).map(|v| v.to_ascii_lowercase()) {
+            None => default,
+            Some(v) => match v.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    self.problem(name, format!("must be true or false (got `{v}`)"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn addr(&mut self, name: &str, default: &str) -> SocketAddr {
+        let v = self.raw(name).unwrap_or_else(|| default.to_string());
+        match v.parse() {
+            Ok(a) => a,
+            Err(_) => {
+                self.problem(
+                    name,
+                    format!("must be an address like 127.0.0.1:8000 (got `{v}`)"),
+                );
+                default
+                    .parse()
+                    .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates the configuration of `role`.
+    pub fn load(role: Role, env: &dyn Env) -> Result<Config, ConfigError> {
+        let mut r = Reader {
+            env,
+            role,
+            prod: false,
+            problems: Vec::new(),
+        };
+        let app_env = match r.raw("APP_ENV").as_deref() {
+            None | Some("dev") => AppEnv::Dev,
+            Some("prod") => AppEnv::Prod,
+            Some(other) => {
+                r.problem(
+                    "APP_ENV",
+                    format!("must be `dev` or `prod` (got `{other}`)"),
+                );
+                AppEnv::Dev
+            }
+        };
+        r.prod = app_env == AppEnv::Prod;
+
+        let database = Self::load_database(&mut r);
+        let listen = r.addr("EATFIT_LISTEN", "127.0.0.1:8000");
+        let metrics_addr = r.addr("EATFIT_METRICS_ADDR", "127.0.0.1:9464");
+        let media_dir = PathBuf::from(
+            r.raw("EATFIT_MEDIA_DIR")
+                .unwrap_or_else(|| "data/media".into()),
+        );
+        let log_format = match r.raw("LOG_FORMAT").as_deref() {
+            None => {
+                if r.prod {
+                    LogFormat::Json
+                } else {
+                    LogFormat::Pretty
+                }
+            }
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                r.problem(
+                    "LOG_FORMAT",
+                    format!("must be `json` or `pretty` (got `{other}`)"),
+                );
+                LogFormat::Json
+            }
+        };
+        let log_filter = r.raw("RUST_LOG").unwrap_or_else(|| "info".into());
+
+        let telegram = Self::load_telegram(&mut r);
+        let ai_proxy = Self::load_ai_proxy(&mut r);
+        let yookassa = Self::load_yookassa(&mut r);
+
+        if r.problems.is_empty() {
+            Ok(Config {
+                role,
+                app_env,
+                database,
+                listen,
+                metrics_addr,
+                media_dir,
+                log_format,
+                log_filter,
+                telegram,
+                ai_proxy,
+                yookassa,
+            })
+        } else {
+            Err(ConfigError {
+                role,
+                problems: r.problems,
+            })
+        }
+    }
+
+    fn load_database(r: &mut Reader<'_>) -> DbUrl {
+        let direct = r.raw("DATABASE_URL");
+        let pg_db = r.raw("POSTGRES_DB");
+        let url_text = match (direct, pg_db) {
+            (Some(url), _) => Some(url),
+            (None, Some(db)) => {
+                let user = r.raw("POSTGRES_USER");
+                let password = r.raw("POSTGRES_PASSWORD");
+                let host = r.raw("POSTGRES_HOST").unwrap_or_else(|| "127.0.0.1".into());
+                let port = r.raw("POSTGRES_PORT").unwrap_or_else(|| "5432".into());
+                if port.parse::<u16>().is_err() {
+                    r.problem(
+                        "POSTGRES_PORT",
+                        format!("must be a port number (got `{port}`)"),
+                    );
+                }
+                if r.prod && user.is_none() {
+                    r.problem(
+                        "POSTGRES_USER",
+                        "is not set; required with POSTGRES_DB in prod",
+                    );
+                }
+                if r.prod && password.is_none() {
+                    r.problem(
+                        "POSTGRES_PASSWORD",
+                        "is not set; required with POSTGRES_DB in prod",
+                    );
+                }
+                let mut u = match url::Url::parse(&format!("postgres://{host}:{port}/{db}")) {
+                    Ok(u) => u,
+                    Err(e) => {
+                        r.problem("POSTGRES_HOST", format!("does not form a valid URL: {e}"));
+                        return DbUrl::default_sqlite();
+                    }
+                };
+                if let Some(user) = user {
+                    let _ = u.set_username(&user);
+                }
+                if let Some(p) = password {
+                    let _ = u.set_password(Some(&p));
+                }
+                Some(u.to_string())
+            }
+            (None, None) => {
+                if r.required_here("DATABASE_URL") {
+                    r.problem(
+                        "DATABASE_URL",
+                        format!(
+                            "is not set (nor POSTGRES_DB); required in prod for `{}`",
+                            r.role.as_str()
+                        ),
+                    );
+                }
+                None
+            }
+        };
+        let Some(text) = url_text else {
+            return DbUrl::default_sqlite();
+        };
+        match DbUrl::parse(&text) {
+            Ok(url) => {
+                if r.prod && url.backend() == Backend::Postgres {
+                    let name = url::Url::parse(url.expose())
+                        .map(|u| u.path().trim_start_matches('/').to_string())
+                        .unwrap_or_default();
+                    if ["_dev", "test", "local"]
+                        .iter()
+                        .any(|bad| name.contains(bad))
+                    {
+                        r.problem(
+                            "DATABASE_URL",
+                            format!(
+                                "database `{name}` looks like a dev/test database; refused in prod"
+                            ),
+                        );
+                    }
+                }
+                url
+            }
+            Err(e) => {
+                r.problem("DATABASE_URL", e.to_string());
+                DbUrl::default_sqlite()
+            }
+        }
+    }
+
+    fn load_telegram(r: &mut Reader<'_>) -> TelegramConfig {
+        let bot_token = r.secret("TELEGRAM_BOT_TOKEN", 0);
+        if let Some(t) = &bot_token {
+            let t = t.expose_secret();
+            let valid = t.split_once(':').is_some_and(|(id, rest)| {
+                !id.is_empty()
+                    && id.bytes().all(|b| b.is_ascii_digit())
+                    && rest.len() >= 20
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+            if !valid {
+                r.problem(
+                    "TELEGRAM_BOT_TOKEN",
+                    "is not a bot token of the form 123456:ABC… (from @BotFather)",
+                );
+            }
+        }
+        let mut admins = Vec::new();
+        if let Some(list) = r.value("TELEGRAM_ADMINS") {
+            for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match item.parse::<TelegramId>() {
+                    Ok(id) => admins.push(id),
+                    Err(_) => r.problem(
+                        "TELEGRAM_ADMINS",
+                        format!("`{item}` is not a positive integer Telegram id"),
+                    ),
+                }
+            }
+        }
+        let bot_api_secret = r.secret("TELEGRAM_BOT_API_SECRET", 32);
+        if let (Some(s), Some(t)) = (&bot_api_secret, &bot_token)
+            && s.expose_secret() == t.expose_secret()
+        {
+            r.problem(
+                "TELEGRAM_BOT_API_SECRET",
+                "must differ from TELEGRAM_BOT_TOKEN",
+            );
+        }
+        let mut previous = Vec::new();
+        if let Some(list) = r.raw("TELEGRAM_BOT_API_SECRETS_PREVIOUS") {
+            for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if is_placeholder(s) {
+                    r.problem(
+                        "TELEGRAM_BOT_API_SECRETS_PREVIOUS",
+                        "holds a placeholder value",
+                    );
+                } else {
+                    previous.push(SecretString::from(s.to_string()));
+                }
+            }
+        }
+        let debug_mode = r.bool("WEBAPP_DEBUG_MODE_ENABLED", false);
+        if debug_mode && r.prod {
+            r.problem(
+                "WEBAPP_DEBUG_MODE_ENABLED",
+                "debug identity headers are forbidden in prod; remove it",
+            );
+        }
+        TelegramConfig {
+            bot_token,
+            admins,
+            bot_api_secret,
+            bot_api_secrets_previous: previous,
+            debug_mode,
+        }
+    }
+
+    fn load_ai_proxy(r: &mut Reader<'_>) -> Option<AiProxyConfig> {
+        let url_text = r.value("AI_PROXY_URL");
+        let secret = r.secret("AI_PROXY_SECRET", 32);
+        let key_id = r.raw("AI_PROXY_KEY_ID");
+        let url = match url_text {
+            None => None,
+            Some(text) if is_placeholder(&text) => {
+                r.problem("AI_PROXY_URL", "holds a placeholder value, not a real URL");
+                None
+            }
+            Some(text) => match url::Url::parse(&text) {
+                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
+                    if r.prod && u.scheme() == "http" && !is_private_host(&u) {
+                        r.problem(
+                            "AI_PROXY_URL",
+                            "must use https in prod unless the host is loopback or private",
+                        );
+                    }
+                    Some(u)
+                }
+                Ok(u) => {
+                    r.problem(
+                        "AI_PROXY_URL",
+                        format!("must be http(s), not `{}`", u.scheme()),
+                    );
+                    None
+                }
+                Err(e) => {
+                    r.problem("AI_PROXY_URL", format!("is not a valid URL: {e}"));
+                    None
+                }
+            },
+        };
+        let url_given = r
+            .env
+            .get("AI_PROXY_URL")
+            .is_some_and(|v| !v.trim().is_empty());
+        let secret_given = secret.is_some()
+            || r.env
+                .get("AI_PROXY_SECRET")
+                .is_some_and(|v| !v.trim().is_empty())
+            || r.env
+                .get("AI_PROXY_SECRET_FILE")
+                .is_some_and(|v| !v.trim().is_empty());
+        if !r.prod && url_given != secret_given {
+            let missing = if url_given {
+                "AI_PROXY_SECRET"
+            } else {
+                "AI_PROXY_URL"
+            };
+            r.problem(
+                missing,
+                "set AI_PROXY_URL and AI_PROXY_SECRET together, or neither",
+            );
+        }
+        match (url, secret) {
+            (Some(url), Some(secret)) => Some(AiProxyConfig {
+                url,
+                secret,
+                key_id,
+            }),
+            _ => None,
+        }
+    }
+
+    fn load_yookassa(r: &mut Reader<'_>) -> YooKassaConfig {
+        let prod_mode = match r.raw("YOOKASSA_MODE").as_deref() {
+            None => r.prod,
+            Some("prod") => true,
+            Some("test") => false,
+            Some(other) => {
+                r.problem(
+                    "YOOKASSA_MODE",
+                    format!("must be `test` or `prod` (got `{other}`)"),
+                );
+                false
+            }
+        };
+        if r.prod && !prod_mode {
+            r.problem("YOOKASSA_MODE", "must be `prod` when APP_ENV=prod");
+        }
+        let shop_id = r.raw("YOOKASSA_SHOP_ID");
+        let secret_key = r.secret("YOOKASSA_SECRET_KEY", 0);
+        if let Some(k) = &secret_key {
+            let k = k.expose_secret();
+            if r.prod && k.starts_with("test_") {
+                r.problem(
+                    "YOOKASSA_SECRET_KEY",
+                    "is a test key (`test_…`); refused in prod",
+                );
+            }
+            if !r.prod && k.starts_with("live_") {
+                r.problem(
+                    "YOOKASSA_SECRET_KEY",
+                    "is a live key (`live_…`); refused in dev",
+                );
+            }
+        }
+        YooKassaConfig {
+            prod_mode,
+            shop_id,
+            secret_key,
+        }
+    }
+
+    /// Every configured secret with its variable name, for fingerprints and log redaction.
+    pub fn secrets(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        if let Some(t) = &self.telegram.bot_token {
+            out.push(("TELEGRAM_BOT_TOKEN", t.expose_secret().to_string()));
+        }
+        if let Some(s) = &self.telegram.bot_api_secret {
+            out.push(("TELEGRAM_BOT_API_SECRET", s.expose_secret().to_string()));
+        }
+        for s in &self.telegram.bot_api_secrets_previous {
+            out.push((
+                "TELEGRAM_BOT_API_SECRETS_PREVIOUS",
+                s.expose_secret().to_string(),
+            ));
+        }
+        if let Some(ai) = &self.ai_proxy {
+            out.push(("AI_PROXY_SECRET", ai.secret.expose_secret().to_string()));
+        }
+        if let Some(k) = &self.yookassa.secret_key {
+            out.push(("YOOKASSA_SECRET_KEY", k.expose_secret().to_string()));
+        }
+        if let Ok(u) = url::Url::parse(self.database.expose())
+            && let Some(p) = u.password()
+        {
+            out.push(("DATABASE_URL", p.to_string()));
+            if let Ok(decoded) = percent_encoding::percent_decode_str(p).decode_utf8() {
+                out.push(("DATABASE_URL", decoded.into_owned()));
+            }
+        }
+        out
+    }
+
+    /// Integrations that are not configured (dev only; prod refuses to start instead).
+    pub fn not_configured(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.telegram.bot_token.is_none() {
+            out.push("telegram");
+        }
+        if self.ai_proxy.is_none() {
+            out.push("ai");
+        }
+        out
+    }
+
+    pub fn is_prod(&self) -> bool {
+        self.app_env == AppEnv::Prod
+    }
+}

@@ -1,0 +1,381 @@
+//! The configuration schema: every variable the binary reads, once. `.env.example` and
+//! `docs/configuration.md` are generated from this list (`eatfit config example|reference`),
+//! and a test fails when the committed copies drift.
+
+/// A role of the binary; each validates only what it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Serve,
+    Api,
+    Worker,
+    Scheduler,
+    Migrate,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Serve,
+        Role::Api,
+        Role::Worker,
+        Role::Scheduler,
+        Role::Migrate,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Serve => "serve",
+            Role::Api => "api",
+            Role::Worker => "worker",
+            Role::Scheduler => "scheduler",
+            Role::Migrate => "migrate",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles that serve HTTP on the public listener.
+    pub fn serves_http(self) -> bool {
+        matches!(self, Role::Serve | Role::Api)
+    }
+
+    /// Roles that run recognition jobs (and so need the AI proxy).
+    pub fn runs_jobs(self) -> bool {
+        matches!(self, Role::Serve | Role::Worker)
+    }
+}
+
+/// When a variable must be set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Optional everywhere (has a default or is a feature switch).
+    Optional,
+    /// Required in `APP_ENV=prod` for the listed roles.
+    ProdFor(&'static [Role]),
+}
+
+/// One environment variable.
+#[derive(Debug, Clone, Copy)]
+pub struct Var {
+    pub name: &'static str,
+    pub secret: bool,
+    pub need: Need,
+    pub default: Option<&'static str>,
+    /// The value written into `.env.example` (commented out when empty).
+    pub example: &'static str,
+    pub help: &'static str,
+    /// Roles that read it.
+    pub roles: &'static [Role],
+}
+
+use Role::*;
+
+const ALL_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin];
+const HTTP: &[Role] = &[Serve, Api];
+const AI_USERS: &[Role] = &[Serve, Api, Worker];
+
+/// Every variable, in the order the docs show them.
+pub const VARS: &[Var] = &[
+    Var {
+        name: "APP_ENV",
+        secret: false,
+        need: Need::Optional,
+        default: Some("dev"),
+        example: "dev",
+        help: "`dev` or `prod`. In prod every integration a role needs must be configured, or the process refuses to start (exit 78).",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "DATABASE_URL",
+        secret: true,
+        need: Need::ProdFor(ALL_ROLES),
+        default: Some("sqlite://data/eatfit.db"),
+        example: "sqlite://data/eatfit.db",
+        help: "`sqlite://path` or `postgres://user:pass@host:5432/db`. Alternatively set POSTGRES_DB/POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_HOST/POSTGRES_PORT as the original did. Required (explicitly) in prod.",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "POSTGRES_DB",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Original-style database name; used only when DATABASE_URL is unset. In prod it may not contain `_dev`, `test` or `local`.",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "POSTGRES_USER",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Original-style database user (with POSTGRES_DB).",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "POSTGRES_PASSWORD",
+        secret: true,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Original-style database password (with POSTGRES_DB).",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "POSTGRES_HOST",
+        secret: false,
+        need: Need::Optional,
+        default: Some("127.0.0.1"),
+        example: "",
+        help: "Original-style database host (with POSTGRES_DB).",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "POSTGRES_PORT",
+        secret: false,
+        need: Need::Optional,
+        default: Some("5432"),
+        example: "",
+        help: "Original-style database port (with POSTGRES_DB).",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "EATFIT_LISTEN",
+        secret: false,
+        need: Need::Optional,
+        default: Some("127.0.0.1:8000"),
+        example: "127.0.0.1:8000",
+        help: "Address of the public HTTP listener (API, Mini App, webhooks).",
+        roles: HTTP,
+    },
+    Var {
+        name: "EATFIT_METRICS_ADDR",
+        secret: false,
+        need: Need::Optional,
+        default: Some("127.0.0.1:9464"),
+        example: "127.0.0.1:9464",
+        help: "Internal listener for Prometheus `/metrics`, `/livez` and `/readyz` of every role. Keep it private.",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "EATFIT_MEDIA_DIR",
+        secret: false,
+        need: Need::Optional,
+        default: Some("data/media"),
+        example: "data/media",
+        help: "Folder for photos and avatars.",
+        roles: AI_USERS,
+    },
+    Var {
+        name: "LOG_FORMAT",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "`json` or `pretty`. Default: pretty in dev, json in prod.",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "RUST_LOG",
+        secret: false,
+        need: Need::Optional,
+        default: Some("info"),
+        example: "",
+        help: "Log filter (tracing-subscriber EnvFilter syntax).",
+        roles: ALL_ROLES,
+    },
+    Var {
+        name: "TELEGRAM_BOT_TOKEN",
+        secret: true,
+        need: Need::ProdFor(&[Serve, Api, Scheduler]),
+        default: None,
+        example: "",
+        help: "Bot token from @BotFather. Verifies Mini App initData; sends alerts and notifications.",
+        roles: &[Serve, Api, Scheduler, Admin],
+    },
+    Var {
+        name: "TELEGRAM_ADMINS",
+        secret: false,
+        need: Need::ProdFor(&[Scheduler]),
+        default: None,
+        example: "",
+        help: "Comma-separated Telegram user ids of the coaches/operators (coach panel, alerts).",
+        roles: &[Serve, Api, Scheduler, Admin],
+    },
+    Var {
+        name: "TELEGRAM_BOT_API_SECRET",
+        secret: true,
+        need: Need::ProdFor(&[Serve, Api]),
+        default: None,
+        example: "",
+        help: "Shared secret the bot sends as `X-Bot-Secret`. At least 32 bytes in prod; must differ from the bot token.",
+        roles: HTTP,
+    },
+    Var {
+        name: "TELEGRAM_BOT_API_SECRETS_PREVIOUS",
+        secret: true,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Comma-separated older bot API secrets still accepted during a rotation (verifiers accept a set; senders use TELEGRAM_BOT_API_SECRET).",
+        roles: HTTP,
+    },
+    Var {
+        name: "WEBAPP_DEBUG_MODE_ENABLED",
+        secret: false,
+        need: Need::Optional,
+        default: Some("false"),
+        example: "false",
+        help: "Dev only: accept `X-Debug-Mode: true` with `X-Debug-User-Id` instead of initData. Refused in prod.",
+        roles: HTTP,
+    },
+    Var {
+        name: "AI_PROXY_URL",
+        secret: false,
+        need: Need::ProdFor(AI_USERS),
+        default: None,
+        example: "",
+        help: "Base URL of the AI proxy, e.g. `https://ai.example.org`. In prod it must be https unless the host is loopback, private (RFC 1918, 100.64/10) or a single-label internal name.",
+        roles: AI_USERS,
+    },
+    Var {
+        name: "AI_PROXY_SECRET",
+        secret: true,
+        need: Need::ProdFor(AI_USERS),
+        default: None,
+        example: "",
+        help: "Key sent to the AI proxy as `X-API-Key`. At least 32 bytes in prod.",
+        roles: AI_USERS,
+    },
+    Var {
+        name: "AI_PROXY_KEY_ID",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Id of AI_PROXY_SECRET in the proxy's key set, sent as `X-Key-Id` (rotation).",
+        roles: AI_USERS,
+    },
+    Var {
+        name: "YOOKASSA_MODE",
+        secret: false,
+        need: Need::Optional,
+        default: Some("test"),
+        example: "test",
+        help: "`test` or `prod`. In APP_ENV=prod it must be `prod`, and the secret key may not be a `test_` key.",
+        roles: AI_USERS,
+    },
+    Var {
+        name: "YOOKASSA_SHOP_ID",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "YooKassa shop id (billing).",
+        roles: AI_USERS,
+    },
+    Var {
+        name: "YOOKASSA_SECRET_KEY",
+        secret: true,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "YooKassa API secret key (billing). `test_…` keys are refused in prod, `live_…` keys in dev.",
+        roles: AI_USERS,
+    },
+];
+
+/// Looks a variable up by name.
+pub fn var(name: &str) -> Option<&'static Var> {
+    VARS.iter().find(|v| v.name == name)
+}
+
+/// The `.env.example` text.
+pub fn env_example() -> String {
+    let mut out = String::from(
+        "# EatFit24 configuration. Generated by `eatfit config example`; do not edit by hand.\n\
+         # Every secret may instead come from a file: set NAME_FILE=/path/to/file.\n\
+         # With nothing set, `eatfit serve` runs in dev on SQLite under ./data.\n",
+    );
+    for v in VARS {
+        out.push('\n');
+        for line in wrap(v.help, 96) {
+            out.push_str("# ");
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if let Need::ProdFor(roles) = v.need {
+            let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+            out.push_str(&format!("# Required in prod for: {}\n", names.join(", ")));
+        }
+        if v.example.is_empty() {
+            out.push_str(&format!("# {}=\n", v.name));
+        } else {
+            out.push_str(&format!("{}={}\n", v.name, v.example));
+        }
+    }
+    out
+}
+
+/// The configuration reference in Markdown.
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Configuration reference\n\n\
+         Generated by `eatfit config reference` from the configuration schema; a test fails when \
+         this file drifts from the code. Every secret may also be given as `NAME_FILE` (a path \
+         whose content is the value). A role validates its variables before it opens any port; \
+         on any problem it prints every problem at once and exits with code 78.\n\n\
+         | variable | secret | default | required in prod for | read by | meaning |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for v in VARS {
+        let need = match v.need {
+            Need::Optional => "—".to_string(),
+            Need::ProdFor(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let roles = v
+            .roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            v.name,
+            if v.secret { "yes" } else { "no" },
+            v.default
+                .map(|d| format!("`{d}`"))
+                .unwrap_or_else(|| "—".into()),
+            need,
+            roles,
+            v.help.replace('|', "\\|"),
+        ));
+    }
+    out
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.len() + word.len() + 1 > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
