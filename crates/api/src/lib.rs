@@ -4,8 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bot_api;
+pub mod coach;
 pub mod error;
+pub mod goals;
 pub mod health;
+pub mod meals;
+pub mod profile;
+pub mod stats;
 pub mod request_id;
 pub mod state;
 pub mod telegram;
@@ -46,6 +52,12 @@ pub fn router(state: AppState) -> Router {
         .route("/ready/", get(health::readyz))
         .route("/health/", get(health::health))
         .merge(api)
+        .merge(profile::routes())
+        .merge(goals::routes())
+        .merge(meals::routes())
+        .merge(stats::routes())
+        .merge(coach::routes())
+        .merge(bot_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_id::layer))

@@ -4,11 +4,18 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bot;
+pub mod coach;
+pub mod diary;
 pub mod entities;
 mod error;
+pub mod goals;
+pub mod meals;
 pub mod migrations;
+pub mod profiles;
 pub mod testing;
 pub mod users;
+pub mod weights;
 
 use std::path::PathBuf;
 use std::sync::Arc;

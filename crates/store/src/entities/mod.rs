@@ -13,4 +13,5 @@ pub mod personal_plan_survey;
 pub mod profile;
 pub mod telegram_user;
 pub mod user;
+pub mod weight_entry;
 pub mod worker_heartbeat;

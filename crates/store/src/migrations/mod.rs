@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_core;
 mod m0002_jobs;
+mod m0003_weights;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_core::Migration),
             Box::new(m0002_jobs::Migration),
+            Box::new(m0003_weights::Migration),
         ]
     }
 }

@@ -1,0 +1,190 @@
+//! `TestApp`: the real router on a real socket, with a fixed clock.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::{ApiSettings, AppState, ReadinessCheck};
+use chrono::{DateTime, TimeZone, Utc};
+use domain::clock::{Clock, FixedClock};
+use domain::ids::TelegramId;
+use secrecy::SecretString;
+use store::testing::TestDb;
+use store::{Backend, Db};
+
+/// The bot token every test app verifies initData with.
+pub const BOT_TOKEN: &str = "7000000001:AAtest-bot-token-for-the-test-suite-xyz";
+/// The bot API secret every test app accepts.
+pub const BOT_SECRET: &str = "test-bot-api-secret-0123456789abcdef0123";
+/// The admin (coach) Telegram id of every test app.
+pub const ADMIN_TG_ID: i64 = 500_000_001;
+
+/// A running application for one test.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: FixedClock,
+    pub state: AppState,
+    test_db: Option<TestDb>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Options for [`TestApp::spawn_with`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub now: DateTime<Utc>,
+    pub debug_identity: bool,
+    pub checks: Vec<Arc<dyn ReadinessCheck>>,
+    /// Write a worker heartbeat so `/readyz` sees a worker.
+    pub worker_heartbeat: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            now: Utc
+                .with_ymd_and_hms(2026, 3, 10, 9, 0, 0)
+                .single()
+                .unwrap_or_default(),
+            debug_identity: false,
+            checks: Vec::new(),
+            worker_heartbeat: true,
+        }
+    }
+}
+
+impl TestApp {
+    /// One app per available backend (SQLite, and PostgreSQL when configured).
+    pub async fn all() -> Vec<TestApp> {
+        let mut apps = Vec::new();
+        for db in TestDb::all().await.unwrap_or_else(|e| panic!("test database: {e}")) {
+            apps.push(Self::spawn_with(db, Options::default()).await);
+        }
+        apps
+    }
+
+    /// An app on a fresh SQLite database.
+    pub async fn sqlite() -> TestApp {
+        let db = TestDb::sqlite().await.unwrap_or_else(|e| panic!("test database: {e}"));
+        Self::spawn_with(db, Options::default()).await
+    }
+
+    pub async fn spawn_with(test_db: TestDb, opts: Options) -> TestApp {
+        let clock = FixedClock::new(opts.now);
+        let settings = ApiSettings {
+            app_env: "dev",
+            version: "test",
+            bot_token: Some(SecretString::from(BOT_TOKEN.to_string())),
+            admins: vec![TelegramId::new(ADMIN_TG_ID).unwrap_or_else(|e| panic!("{e}"))],
+            bot_api_secrets: vec![SecretString::from(BOT_SECRET.to_string())],
+            debug_identity: opts.debug_identity,
+            heartbeat_max_age: Duration::from_secs(60),
+        };
+        let db = test_db.db.clone();
+        if opts.worker_heartbeat {
+            write_heartbeat(&db, opts.now).await;
+        }
+        let state = AppState::new(db, Arc::new(clock.clone()), settings, opts.checks);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+        let router = api::router(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            clock,
+            state,
+            test_db: Some(test_db),
+            server,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        self.state.db()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db().backend()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// initData for `telegram_id`, signed now (by the app's clock) with [`BOT_TOKEN`].
+    pub fn init_data(&self, telegram_id: i64) -> String {
+        self.init_data_at(telegram_id, self.clock.now())
+    }
+
+    /// initData signed for a given `auth_date`.
+    pub fn init_data_at(&self, telegram_id: i64, auth_date: DateTime<Utc>) -> String {
+        signed_init_data(telegram_id, "Тест", auth_date)
+    }
+
+    /// A GET with the user's initData.
+    pub fn get_as(&self, telegram_id: i64, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(self.url(path))
+            .header("X-Telegram-Init-Data", self.init_data(telegram_id))
+    }
+
+    /// A request of any method with the user's initData.
+    pub fn request_as(
+        &self,
+        method: reqwest::Method,
+        telegram_id: i64,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("X-Telegram-Init-Data", self.init_data(telegram_id))
+    }
+
+    /// Stops the server and drops the database.
+    pub async fn finish(mut self) {
+        self.server.abort();
+        if let Some(db) = self.test_db.take() {
+            db.cleanup().await;
+        }
+    }
+}
+
+/// Signs initData as Telegram would for a user.
+pub fn signed_init_data(telegram_id: i64, first_name: &str, auth_date: DateTime<Utc>) -> String {
+    let user = serde_json::json!({
+        "id": telegram_id,
+        "first_name": first_name,
+        "last_name": "Пользователь",
+        "username": format!("user{telegram_id}"),
+        "language_code": "ru",
+    })
+    .to_string();
+    let ad = auth_date.timestamp().to_string();
+    domain::init_data::sign(
+        &[("query_id", "AAHtest"), ("user", &user), ("auth_date", &ad)],
+        BOT_TOKEN,
+    )
+}
+
+async fn write_heartbeat(db: &Db, now: DateTime<Utc>) {
+    use store::sea_orm::{ConnectionTrait, Statement};
+    let _ = db
+        .conn()
+        .execute_raw(Statement::from_sql_and_values(
+            db.db_backend(),
+            "INSERT INTO worker_heartbeats (worker_id, role, queues, started_at, last_seen) \
+             VALUES ('test-worker', 'worker', 'ai,billing,default,notify', $1, $1)",
+            vec![now.into()],
+        ))
+        .await;
+}
