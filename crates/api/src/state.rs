@@ -76,6 +76,7 @@ impl ReadinessCheck for NotConfigured {
 #[derive(Debug)]
 pub struct Inner {
     pub db: Db,
+    pub media: media::MediaStore,
     pub clock: SharedClock,
     pub settings: ApiSettings,
     pub checks: Vec<Arc<dyn ReadinessCheck>>,
@@ -88,12 +89,14 @@ pub struct AppState(pub Arc<Inner>);
 impl AppState {
     pub fn new(
         db: Db,
+        media: media::MediaStore,
         clock: SharedClock,
         settings: ApiSettings,
         checks: Vec<Arc<dyn ReadinessCheck>>,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
+            media,
             clock,
             settings,
             checks,
@@ -102,6 +105,10 @@ impl AppState {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    pub fn media(&self) -> &media::MediaStore {
+        &self.0.media
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -151,8 +151,11 @@ pub struct Running {
 pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Running> {
     let role = config.role;
     let db = open_db(config, role == Role::Serve).await?;
+    let media = media::MediaStore::local(&config.media_dir)
+        .with_context(|| format!("opening the media folder {}", config.media_dir.display()))?;
     let state = AppState::new(
         db.clone(),
+        media,
         clock.clone(),
         api_settings(config),
         checks(config)?,

@@ -27,6 +27,7 @@ pub struct TestApp {
     pub clock: FixedClock,
     pub state: AppState,
     test_db: Option<TestDb>,
+    _media_dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -85,7 +86,10 @@ impl TestApp {
         if opts.worker_heartbeat {
             write_heartbeat(&db, opts.now).await;
         }
-        let state = AppState::new(db, Arc::new(clock.clone()), settings, opts.checks);
+        let media_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("media dir: {e}"));
+        let media = media::MediaStore::local(media_dir.path())
+            .unwrap_or_else(|e| panic!("media store: {e}"));
+        let state = AppState::new(db, media, Arc::new(clock.clone()), settings, opts.checks);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -105,8 +109,13 @@ impl TestApp {
             clock,
             state,
             test_db: Some(test_db),
+            _media_dir: media_dir,
             server,
         }
+    }
+
+    pub fn media(&self) -> &media::MediaStore {
+        self.state.media()
     }
 
     pub fn db(&self) -> &Db {
