@@ -19,6 +19,7 @@ pub struct AiProxyProbe {
     config: AiProxyConfig,
     http: reqwest::Client,
     cached: Mutex<Option<(Instant, CheckState)>>,
+    cache_for: Duration,
 }
 
 impl AiProxyProbe {
@@ -31,6 +32,21 @@ impl AiProxyProbe {
             config,
             http,
             cached: Mutex::new(None),
+            cache_for: CACHE_FOR,
+        }))
+    }
+
+    /// The same probe with another cache lifetime (tests use zero).
+    pub fn with_cache(
+        config: AiProxyConfig,
+        cache_for: Duration,
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        let probe = Self::new(config)?;
+        Ok(Arc::new(Self {
+            config: probe.config.clone(),
+            http: probe.http.clone(),
+            cached: Mutex::new(None),
+            cache_for,
         }))
     }
 
@@ -90,7 +106,7 @@ impl ReadinessCheck for AiProxyProbe {
     async fn check(&self) -> CheckState {
         let mut cached = self.cached.lock().await;
         if let Some((at, state)) = *cached
-            && at.elapsed() < CACHE_FOR
+            && at.elapsed() < self.cache_for
         {
             return state;
         }

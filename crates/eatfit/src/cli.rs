@@ -177,6 +177,8 @@ async fn run_role(role: Role) -> i32 {
         Err(code) => return code,
     };
     telemetry::init_logging(&config);
+    // Install the metrics recorder before anything records (build info, fingerprints).
+    let _ = telemetry::metrics_handle();
     app::boot_summary(&config);
     match app::start(&config, app::system_clock()).await {
         Ok(running) => {

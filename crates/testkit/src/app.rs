@@ -59,7 +59,10 @@ impl TestApp {
     /// One app per available backend (SQLite, and PostgreSQL when configured).
     pub async fn all() -> Vec<TestApp> {
         let mut apps = Vec::new();
-        for db in TestDb::all().await.unwrap_or_else(|e| panic!("test database: {e}")) {
+        for db in TestDb::all()
+            .await
+            .unwrap_or_else(|e| panic!("test database: {e}"))
+        {
             apps.push(Self::spawn_with(db, Options::default()).await);
         }
         apps
@@ -67,7 +70,9 @@ impl TestApp {
 
     /// An app on a fresh SQLite database.
     pub async fn sqlite() -> TestApp {
-        let db = TestDb::sqlite().await.unwrap_or_else(|e| panic!("test database: {e}"));
+        let db = TestDb::sqlite()
+            .await
+            .unwrap_or_else(|e| panic!("test database: {e}"));
         Self::spawn_with(db, Options::default()).await
     }
 
@@ -93,7 +98,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("addr: {e}"));
         let router = api::router(state.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(
@@ -128,6 +135,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The app's current (fixed) time.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// initData for `telegram_id`, signed now (by the app's clock) with [`BOT_TOKEN`].

@@ -27,11 +27,11 @@ async fn auth_check(State(keys): State<Keys>, headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let found = keys
-        .0
-        .lock()
-        .ok()
-        .and_then(|k| k.iter().find(|(_, s)| **s == given).map(|(id, _)| id.clone()));
+    let found = keys.0.lock().ok().and_then(|k| {
+        k.iter()
+            .find(|(_, s)| **s == given)
+            .map(|(id, _)| id.clone())
+    });
     match found {
         Some(id) => (StatusCode::NO_CONTENT, [("x-key-id", id)]).into_response(),
         None => (
@@ -57,11 +57,17 @@ impl FakeAiProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("addr: {e}"));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        FakeAiProxy { addr, keys: k, server }
+        FakeAiProxy {
+            addr,
+            keys: k,
+            server,
+        }
     }
 
     pub fn url(&self) -> String {
