@@ -358,3 +358,55 @@ async fn periodic_job_runs_once_per_slot_with_two_schedulers() {
         t.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn shutdown_waits_for_running_jobs_to_finish() {
+    for t in TestDb::all().await.expect("test db") {
+        let shared: SharedClock = Arc::new(FixedClock::new(t0()));
+        enqueue(
+            t.db.conn(),
+            NewJob::new("slowish", Queue::Default, serde_json::json!({})),
+            t0(),
+        )
+        .await
+        .expect("enqueue");
+        let started = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let mut reg = Registry::new();
+        let (s, r) = (started.clone(), release.clone());
+        reg.register("slowish", move |_ctx| {
+            let (s, r) = (s.clone(), r.clone());
+            async move {
+                s.notify_one();
+                r.notified().await;
+                Ok(())
+            }
+        });
+        let w = Worker::new(t.db.clone(), shared, reg, config("w", Queue::Default, 1));
+        let shutdown = CancellationToken::new();
+        let run = tokio::spawn(w.run(shutdown.clone()));
+        tokio::time::timeout(Duration::from_secs(10), started.notified())
+            .await
+            .expect("job started");
+        shutdown.cancel();
+        // The worker is draining: it has not returned while the job still runs.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !run.is_finished(),
+            "worker returned before its job finished"
+        );
+        release.notify_one();
+        tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("worker stopped")
+            .expect("join");
+        let done = admin::list(&t.db, JobStatus::Done, 10).await.expect("list");
+        assert_eq!(
+            done.len(),
+            1,
+            "{:?}: the in-flight job completed during the drain",
+            t.backend()
+        );
+        t.cleanup().await;
+    }
+}
