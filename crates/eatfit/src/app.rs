@@ -79,7 +79,14 @@ pub async fn open_db(config: &Config, allow_migrate: bool) -> anyhow::Result<Db>
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     r.register("jobs.queue_stats", |ctx| async move {
-        jobs::admin::queue_stats(&ctx.db, ctx.clock.now()).await?;
+        let now = ctx.clock.now();
+        jobs::admin::queue_stats(&ctx.db, now).await?;
+        for (queue, age) in jobs::worker::heartbeat_ages(&ctx.db, now).await? {
+            // No worker at all reads as "infinitely old" for the WorkerMissing alert.
+            let age = age.map(|a| a as f64).unwrap_or(f64::INFINITY);
+            metrics::gauge!("eatfit_worker_heartbeat_age_seconds", "queue" => queue.as_str())
+                .set(age);
+        }
         Ok(())
     });
     r.register("jobs.cleanup", |ctx| async move {
