@@ -19,6 +19,7 @@ mod profile_update;
 mod scale;
 mod status;
 mod units;
+mod weight;
 
 pub use atwater::{
     AtwaterTolerance, KCAL_PER_G_CARBS, KCAL_PER_G_FAT, KCAL_PER_G_PROTEIN, atwater_kcal,
@@ -47,3 +48,4 @@ pub use profile_update::ProfileUpdate;
 pub use scale::rescale;
 pub use status::{InvalidTransition, MealOutcome, PhotoEvent, finalize_meal, photo_transition};
 pub use units::{Grams, Kcal, MacroGrams, NutrientField, Nutrients, UnitError};
+pub use weight::{TREND_ALPHA, TREND_RESET_DAYS, weight_trend};
