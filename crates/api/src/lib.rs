@@ -11,9 +11,9 @@ pub mod goals;
 pub mod health;
 pub mod meals;
 pub mod profile;
-pub mod stats;
 pub mod request_id;
 pub mod state;
+pub mod stats;
 pub mod telegram;
 pub mod views;
 
@@ -35,6 +35,52 @@ async fn not_found() -> Response {
 
 async fn method_not_allowed() -> Response {
     ApiError::new(ErrorCode::MethodNotAllowed).into_response()
+}
+
+/// The safety net behind "one envelope for every error": framework rejections (a body over the
+/// limit, malformed JSON, a wrong content type) answer in plain text; this turns any error
+/// response that is not JSON into the general envelope, keeping its status and headers.
+async fn ensure_envelope(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return resp;
+    }
+    let code = match status.as_u16() {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        422 => ErrorCode::ValidationError,
+        429 => ErrorCode::TooManyRequests,
+        503 => ErrorCode::ServiceUnavailable,
+        _ => ErrorCode::InternalError,
+    };
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&text).trim().to_string();
+    let message = if code == ErrorCode::InternalError || detail.is_empty() {
+        code.default_message(domain::error::Locale::Ru).to_string()
+    } else {
+        detail
+    };
+    let envelope = error::envelope(code, message, serde_json::json!({}));
+    let (_, new_body) = envelope.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, new_body)
 }
 
 /// The public router: health, API. Later features merge their routers here.
@@ -60,8 +106,9 @@ pub fn router(state: AppState) -> Router {
         .merge(bot_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(request_id::layer))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(ensure_envelope))
+        .layer(axum::middleware::from_fn(request_id::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(serde_json::json!({

@@ -234,3 +234,32 @@ async fn debug_identity_is_refused_unless_enabled_in_dev() {
     assert_eq!(body["telegram_id"], 5);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn framework_rejections_also_answer_in_the_envelope() {
+    let app = TestApp::sqlite().await;
+    // Malformed JSON on a JSON endpoint.
+    let r = app
+        .request_as(reqwest::Method::PUT, 42, "/api/v1/users/profile/")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.expect("envelope json");
+    assert_eq!(body["error"]["code"], "BAD_REQUEST", "{body}");
+    // A body over the global limit.
+    let r = app
+        .client
+        .post(app.url("/api/v1/telegram/auth/"))
+        .body(vec![b'a'; api::MAX_BODY_BYTES + 10])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.headers().contains_key("x-request-id"));
+    let body: Value = r.json().await.expect("envelope json");
+    assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE", "{body}");
+    app.finish().await;
+}
