@@ -16,13 +16,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conns: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(64);
     let secs: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(10);
 
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
     let user = r#"{"id":900001,"first_name":"Bench","language_code":"ru"}"#;
-    let init = domain::init_data::sign(
-        &[("user", user), ("auth_date", &now.to_string())],
-        &token,
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(conns).build()?;
+    let init = domain::init_data::sign(&[("user", user), ("auth_date", &now.to_string())], &token);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conns)
+        .build()?;
     let date = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Moscow)
         .date_naive()
@@ -30,7 +31,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .to_string();
 
     // Seed: 5 meals × 4 items.
-    for (i, meal_type) in ["BREAKFAST", "LUNCH", "DINNER", "SNACK", "SNACK"].iter().enumerate() {
+    for (i, meal_type) in ["BREAKFAST", "LUNCH", "DINNER", "SNACK", "SNACK"]
+        .iter()
+        .enumerate()
+    {
         let meal: serde_json::Value = client
             .post(format!("{base}/api/v1/meals/"))
             .header("X-Telegram-Init-Data", &init)
@@ -77,7 +81,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut errors = 0u64;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match client.get(url.as_str()).header("X-Telegram-Init-Data", init.as_str()).send().await {
+                match client
+                    .get(url.as_str())
+                    .header("X-Telegram-Init-Data", init.as_str())
+                    .send()
+                    .await
+                {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
                         lat.push(t.elapsed());

@@ -143,7 +143,7 @@ fn every_problem_is_reported_at_once() {
     env.insert("YOOKASSA_SECRET_KEY".into(), "test_abcdef".into());
     env.insert("WEBAPP_DEBUG_MODE_ENABLED".into(), "true".into());
     env.insert("APP_ENV".into(), "prod".into());
-    let err = Config::load(Role::Api, &env).err().expect("must fail");
+    let err = Config::load(Role::Api, &env).expect_err("must fail");
     let vars: Vec<&str> = err.problems.iter().map(|p| p.var.as_str()).collect();
     for v in [
         "TELEGRAM_BOT_API_SECRET",
@@ -165,7 +165,7 @@ fn placeholders_empty_values_and_bad_enums_are_refused() {
     );
     env.insert("TELEGRAM_BOT_API_SECRET".into(), "   ".into());
     env.insert("LOG_FORMAT".into(), "xml".into());
-    let err = Config::load(Role::Api, &env).err().expect("must fail");
+    let err = Config::load(Role::Api, &env).expect_err("must fail");
     let text = err.to_string();
     assert!(
         text.contains("AI_PROXY_SECRET: holds a placeholder"),
@@ -176,7 +176,7 @@ fn placeholders_empty_values_and_bad_enums_are_refused() {
 
     let mut env = prod_env();
     env.insert("APP_ENV".into(), "production".into());
-    let err = Config::load(Role::Api, &env).err().expect("must fail");
+    let err = Config::load(Role::Api, &env).expect_err("must fail");
     assert!(err.to_string().contains("APP_ENV: must be `dev` or `prod`"));
 }
 
@@ -202,9 +202,7 @@ fn prod_cross_field_rules() {
         "TELEGRAM_BOT_API_SECRET".into(),
         env["TELEGRAM_BOT_TOKEN"].clone(),
     );
-    let err = Config::load(Role::Api, &env)
-        .err()
-        .expect("same secret twice");
+    let err = Config::load(Role::Api, &env).expect_err("same secret twice");
     assert!(
         err.to_string()
             .contains("must differ from TELEGRAM_BOT_TOKEN")
@@ -230,9 +228,7 @@ fn dev_defaults_need_nothing_and_report_what_is_missing() {
     // Half-configured AI proxy is an error even in dev.
     let env: HashMap<String, String> =
         [("AI_PROXY_URL".to_string(), "http://127.0.0.1:1".to_string())].into();
-    let err = Config::load(Role::Serve, &env)
-        .err()
-        .expect("url without secret");
+    let err = Config::load(Role::Serve, &env).expect_err("url without secret");
     assert!(err.to_string().contains("AI_PROXY_SECRET"));
     // A live payment key in dev is refused.
     let env: HashMap<String, String> = [(
@@ -259,12 +255,12 @@ fn secrets_may_come_from_files_but_not_both_ways() {
             .any(|(n, v)| *n == "AI_PROXY_SECRET" && v == "from-a-file-0123456789abcdef0123456789")
     );
     env.insert("AI_PROXY_SECRET".into(), "x".repeat(40));
-    let err = Config::load(Role::Api, &env).err().expect("both set");
+    let err = Config::load(Role::Api, &env).expect_err("both set");
     assert!(err.to_string().contains("not both"));
     let mut env = prod_env();
     env.remove("AI_PROXY_SECRET");
     env.insert("AI_PROXY_SECRET_FILE".into(), "/nonexistent/secret".into());
-    let err = Config::load(Role::Api, &env).err().expect("missing file");
+    let err = Config::load(Role::Api, &env).expect_err("missing file");
     assert!(
         err.to_string()
             .contains("AI_PROXY_SECRET_FILE: cannot read")
@@ -296,7 +292,7 @@ fn config_check_and_fingerprint_commands() {
     let text = String::from_utf8_lossy(&fp.stdout);
     let secret = env["AI_PROXY_SECRET"].clone();
     let expected = domain::secret_fp::Fingerprint::of(&secret).to_string();
-    assert!(text.contains(&format!("AI_PROXY_SECRET")), "{text}");
+    assert!(text.contains("AI_PROXY_SECRET"), "{text}");
     assert!(text.contains(&expected), "{text}");
     assert!(!text.contains(&secret), "fingerprint printed the secret");
 

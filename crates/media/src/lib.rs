@@ -80,7 +80,12 @@ impl MediaStore {
     }
 
     /// Stores `bytes` under a generated name in `prefix` (e.g. `avatars` or `meals/42`).
-    pub async fn put_new(&self, prefix: &str, ext: &str, bytes: Vec<u8>) -> Result<String, MediaError> {
+    pub async fn put_new(
+        &self,
+        prefix: &str,
+        ext: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, MediaError> {
         let key = format!(
             "{}/{}.{}",
             prefix.trim_matches('/'),
@@ -143,7 +148,10 @@ mod tests {
     async fn put_get_delete_round_trip_with_generated_names() {
         let dir = tempfile::tempdir().expect("tempdir");
         let m = MediaStore::local(dir.path()).expect("local");
-        let key = m.put_new("avatars", "jpg", b"abc".to_vec()).await.expect("put");
+        let key = m
+            .put_new("avatars", "jpg", b"abc".to_vec())
+            .await
+            .expect("put");
         assert!(key.starts_with("avatars/") && key.ends_with(".jpg"));
         assert_eq!(m.get(&key).await.expect("get"), b"abc");
         assert!(dir.path().join(&key).exists());
@@ -156,8 +164,19 @@ mod tests {
     async fn hostile_keys_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let m = MediaStore::local(dir.path()).expect("local");
-        for k in ["../etc/passwd", "/abs", "a//b", "a/../b", "", "spa ce.jpg", "ü.jpg"] {
-            assert!(matches!(m.get(k).await, Err(MediaError::InvalidKey(_))), "{k}");
+        for k in [
+            "../etc/passwd",
+            "/abs",
+            "a//b",
+            "a/../b",
+            "",
+            "spa ce.jpg",
+            "ü.jpg",
+        ] {
+            assert!(
+                matches!(m.get(k).await, Err(MediaError::InvalidKey(_))),
+                "{k}"
+            );
         }
     }
 }
