@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod fake_ai_proxy;
+pub mod fake_llm;
 
 pub use app::{BOT_SECRET, BOT_TOKEN, TestApp};
