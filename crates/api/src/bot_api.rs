@@ -23,37 +23,33 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::error::ErrorCode;
 use domain::ids::TelegramId;
 use serde_json::{Value, json};
 use store::bot::{self, BotUser, DailyCount, FieldErrors, PlanOutcome};
 use store::entities::{personal_plan as plan, personal_plan_survey as survey};
 use store::users;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::BotCaller;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/telegram/users/get-or-create/", get(get_or_create))
-        .route(
-            "/api/v1/telegram/personal-plan/survey/",
-            post(create_survey),
-        )
-        .route("/api/v1/telegram/personal-plan/plan/", post(create_plan))
-        .route(
-            "/api/v1/telegram/personal-plan/count-today/",
-            get(count_today),
-        )
-        .route("/api/v1/telegram/save-test/", post(save_test))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_or_create))
+        .routes(routes!(create_survey))
+        .routes(routes!(create_plan))
+        .routes(routes!(count_today))
+        .routes(routes!(save_test))
 }
 
 /// Field errors → 400 in the envelope, every field in `details`.
@@ -115,6 +111,25 @@ fn opt_param(params: &HashMap<String, String>, name: &str, max: usize) -> Option
 /// `GET /api/v1/telegram/users/get-or-create/?telegram_id=&username=&first_name=&last_name=
 /// &language_code=` (or `full_name=`) → 200 `{id, user_id, telegram_id, username, first_name,
 /// last_name, created}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/users/get-or-create/",
+    tag = "bot",
+    security(("bot_secret" = [])),
+    params(
+        ("telegram_id" = i64, Query, description = "Telegram user id (positive)"),
+        ("username" = Option<String>, Query, description = "Telegram username"),
+        ("first_name" = Option<String>, Query, description = "First name"),
+        ("last_name" = Option<String>, Query, description = "Last name"),
+        ("language_code" = Option<String>, Query, description = "IETF language code"),
+        ("full_name" = Option<String>, Query, description = "Legacy: split on the first space into first and last name"),
+    ),
+    responses(
+        (status = 200, description = "`{id, user_id, telegram_id, username, first_name, last_name, created}`", body = Value),
+        (status = 400, description = "A missing or invalid query parameter", body = ErrorEnvelope),
+        (status = 403, description = "`X-Bot-Secret` missing or wrong", body = ErrorEnvelope),
+    )
+)]
 async fn get_or_create(
     _bot: BotCaller,
     State(state): State<AppState>,
@@ -188,6 +203,19 @@ fn survey_json(s: &survey::Model) -> Value {
 
 /// `POST /api/v1/telegram/personal-plan/survey/` → 201 with the survey; the person becomes a
 /// lead (they appear in the coach's applications).
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/personal-plan/survey/",
+    tag = "bot",
+    security(("bot_secret" = [])),
+    request_body(content = Value, description = "The survey answers with `telegram_id` (sex, age, height, weight, goals, `utc_offset_minutes`, IANA `timezone`, body types, …)", content_type = "application/json"),
+    responses(
+        (status = 201, description = "The stored survey; the person becomes a lead", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 403, description = "`X-Bot-Secret` missing or wrong", body = ErrorEnvelope),
+        (status = 404, description = "Unknown Telegram user", body = ErrorEnvelope),
+    )
+)]
 async fn create_survey(
     _bot: BotCaller,
     State(state): State<AppState>,
@@ -237,6 +265,21 @@ fn limit_reached(c: &DailyCount, now: chrono::DateTime<chrono::Utc>) -> Response
 
 /// `POST /api/v1/telegram/personal-plan/plan/` → 201 new plan, 200 the existing plan of the
 /// same survey, 404 unknown user or survey, 429 daily limit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/personal-plan/plan/",
+    tag = "bot",
+    security(("bot_secret" = [])),
+    request_body(content = Value, description = "`{telegram_id, survey_id, ai_text, ai_model?, prompt_version?}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "A new plan `{id, user, survey, ai_text, ai_model, prompt_version, created_at}`", body = Value),
+        (status = 200, description = "The existing plan of the same survey", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 403, description = "`X-Bot-Secret` missing or wrong", body = ErrorEnvelope),
+        (status = 404, description = "Unknown user or survey", body = ErrorEnvelope),
+        (status = 429, description = "Daily limit reached (`details.reason = DAILY_LIMIT_REACHED`, `limit`, `count`, `retry_after_sec`; `Retry-After` header)", body = ErrorEnvelope),
+    )
+)]
 async fn create_plan(
     _bot: BotCaller,
     State(state): State<AppState>,
@@ -270,6 +313,20 @@ async fn create_plan(
 
 /// `GET /api/v1/telegram/personal-plan/count-today/?telegram_id=` → `{count, limit,
 /// can_create, remaining}`; an unknown user has 0 (as in the original).
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/personal-plan/count-today/",
+    tag = "bot",
+    security(("bot_secret" = [])),
+    params(
+        ("telegram_id" = i64, Query, description = "Telegram user id (positive)"),
+    ),
+    responses(
+        (status = 200, description = "`{count, limit, can_create, remaining}` for the user's calendar day", body = Value),
+        (status = 400, description = "A missing or invalid query parameter", body = ErrorEnvelope),
+        (status = 403, description = "`X-Bot-Secret` missing or wrong", body = ErrorEnvelope),
+    )
+)]
 async fn count_today(
     _bot: BotCaller,
     State(state): State<AppState>,
@@ -288,6 +345,18 @@ async fn count_today(
 }
 
 /// `POST /api/v1/telegram/save-test/` → 200 `{status, user_id, message, created}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/save-test/",
+    tag = "bot",
+    security(("bot_secret" = [])),
+    request_body(content = Value, description = "The lead-magnet test answers with `telegram_id`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{status, user_id, message, created}`", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 403, description = "`X-Bot-Secret` missing or wrong", body = ErrorEnvelope),
+    )
+)]
 async fn save_test(
     _bot: BotCaller,
     State(state): State<AppState>,

@@ -22,13 +22,12 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::Request;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
-use axum::{Json, Router};
 use domain::error::ErrorCode;
 use domain::init_data;
 use serde_json::{Value, json};
@@ -37,33 +36,27 @@ use store::coach::{
     SubscriberStats, SubscriptionInfo,
 };
 use store::entities::{personal_plan_survey as survey, telegram_user};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{AdminUser, INIT_DATA_HEADER, verify_init_data};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/trainer-panel/auth/", post(panel_auth))
-        .route("/api/v1/telegram/trainer/admin-panel/", post(panel_auth))
-        .route("/api/v1/telegram/applications/", get(applications))
-        .route(
-            "/api/v1/telegram/applications/{id}/status/",
-            patch(application_status),
-        )
-        .route(
-            "/api/v1/telegram/applications/{id}/",
-            delete(delete_application),
-        )
-        .route(
-            "/api/v1/telegram/clients/",
-            get(clients).post(add_client_body),
-        )
-        .route("/api/v1/telegram/clients/{id}/", delete(remove_client))
-        .route("/api/v1/telegram/clients/{id}/add/", post(add_client_path))
-        .route("/api/v1/telegram/subscribers/", get(subscribers))
-        .route("/api/v1/telegram/invite-link/", get(invite_link))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(panel_auth))
+        .routes(routes!(panel_auth_legacy))
+        .routes(routes!(applications))
+        .routes(routes!(application_status))
+        .routes(routes!(delete_application))
+        .routes(routes!(clients, add_client_body))
+        .routes(routes!(remove_client))
+        .routes(routes!(add_client_path))
+        .routes(routes!(subscribers))
+        .routes(routes!(invite_link))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,6 +126,18 @@ fn body_init_data(body: &Bytes) -> Option<String> {
 /// admin gets `{"ok":true,"role":"admin"}`; everything else 403 in the envelope. With no
 /// admins configured, dev answers `{"ok":true,"role":"admin","debug":true}` to any valid
 /// initData (as the original did in DEBUG) and prod denies everyone.
+#[utoipa::path(
+    post,
+    path = "/api/v1/trainer-panel/auth/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "Optional `{init_data}` or `{initData}`; else the `X-Telegram-Init-Data` header", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{ok: true, role: admin}` (dev with no admins configured adds `debug: true`)", body = Value),
+        (status = 403, description = "No or invalid initData, or not an admin", body = ErrorEnvelope),
+        (status = 503, description = "The bot token is not configured", body = ErrorEnvelope),
+    )
+)]
 async fn panel_auth(
     State(state): State<AppState>,
     req: Request<axum::body::Body>,
@@ -170,6 +175,26 @@ async fn panel_auth(
         tracing::info!(telegram_id = %user.id, "trainer panel login refused: not an admin");
         Err(ApiError::new(ErrorCode::Forbidden))
     }
+}
+
+/// `POST /api/v1/telegram/trainer/admin-panel/`: the legacy path of the panel login.
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/trainer/admin-panel/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "Optional `{init_data}` or `{initData}`; else the `X-Telegram-Init-Data` header", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{ok: true, role: admin}` (dev with no admins configured adds `debug: true`)", body = Value),
+        (status = 403, description = "No or invalid initData, or not an admin", body = ErrorEnvelope),
+        (status = 503, description = "The bot token is not configured", body = ErrorEnvelope),
+    )
+)]
+async fn panel_auth_legacy(
+    state: State<AppState>,
+    req: Request<axum::body::Body>,
+) -> ApiResult<Response> {
+    panel_auth(state, req).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +332,24 @@ fn lead_json(l: &Lead) -> Value {
 
 /// `GET /api/v1/telegram/applications/`: leads (survey respondents and lead-magnet test
 /// takers), newest first. `?status=` narrows to one status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/applications/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("page" = Option<u64>, Query, description = "Page, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Page size (clamped to 100)"),
+        ("search" = Option<String>, Query, description = "Name or username contains"),
+        ("status" = Option<String>, Query, description = "`new`, `viewed`, `contacted`, `client` or `all`"),
+    ),
+    responses(
+        (status = 200, description = "`{results, count, page, page_size}` of leads, newest first", body = Value),
+        (status = 400, description = "A bad `page`, `page_size` or `status` (`VALIDATION_ERROR`)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+    )
+)]
 async fn applications(
     _admin: Coach,
     State(state): State<AppState>,
@@ -331,6 +374,23 @@ async fn applications(
 }
 
 /// `GET /api/v1/telegram/clients/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/clients/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("page" = Option<u64>, Query, description = "Page, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Page size (clamped to 100)"),
+        ("search" = Option<String>, Query, description = "Name or username contains"),
+    ),
+    responses(
+        (status = 200, description = "`{results, count, page, page_size}` of clients", body = Value),
+        (status = 400, description = "A bad `page`, `page_size` or `status` (`VALIDATION_ERROR`)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+    )
+)]
 async fn clients(
     _admin: Coach,
     State(state): State<AppState>,
@@ -352,6 +412,23 @@ fn stats_json(s: &SubscriberStats) -> Value {
 }
 
 /// `GET /api/v1/telegram/subscribers/`: every Telegram user with their plan, and the counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/subscribers/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("page" = Option<u64>, Query, description = "Page, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Page size (clamped to 100)"),
+        ("search" = Option<String>, Query, description = "Name or username contains"),
+    ),
+    responses(
+        (status = 200, description = "`{results, count, page, page_size, stats}`: every Telegram user with their plan", body = Value),
+        (status = 400, description = "A bad `page`, `page_size` or `status` (`VALIDATION_ERROR`)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+    )
+)]
 async fn subscribers(
     _admin: Coach,
     State(state): State<AppState>,
@@ -392,6 +469,23 @@ fn path_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// `PATCH /api/v1/telegram/applications/{id}/status/` `{status}` → the updated application.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/telegram/applications/{id}/status/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("id" = String, Path, description = "Telegram user id of the lead or client"),
+    ),
+    request_body(content = Value, description = "`{status: new|viewed|contacted|client}`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated application", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+        (status = 404, description = "No such lead", body = ErrorEnvelope),
+    )
+)]
 async fn application_status(
     _admin: Coach,
     State(state): State<AppState>,
@@ -419,6 +513,21 @@ async fn application_status(
 
 /// `DELETE /api/v1/telegram/applications/{id}/`: removes the lead from the list — their
 /// survey rows, the lead-magnet flag and answers; never the account (see `store::coach`).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/telegram/applications/{id}/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("id" = String, Path, description = "Telegram user id of the lead or client"),
+    ),
+    responses(
+        (status = 200, description = "The lead is removed from the list (never the account)", body = Value),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+        (status = 404, description = "No such lead", body = ErrorEnvelope),
+    )
+)]
 async fn delete_application(
     _admin: Coach,
     State(state): State<AppState>,
@@ -438,6 +547,20 @@ async fn add_client(state: &AppState, id: i64) -> ApiResult<Response> {
 }
 
 /// `POST /api/v1/telegram/clients/` `{"id": <Telegram-user id>}` (an int or a numeric string).
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/clients/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{id}`: a Telegram user id (an integer or a numeric string)", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The person is now a client", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+        (status = 404, description = "No such Telegram user", body = ErrorEnvelope),
+    )
+)]
 async fn add_client_body(
     _admin: Coach,
     State(state): State<AppState>,
@@ -456,6 +579,21 @@ async fn add_client_body(
 }
 
 /// `POST /api/v1/telegram/clients/{id}/add/`: the path the old panel's "Сделать клиентом" calls.
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/clients/{id}/add/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("id" = String, Path, description = "Telegram user id of the lead or client"),
+    ),
+    responses(
+        (status = 200, description = "The person is now a client", body = Value),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+        (status = 404, description = "No such Telegram user", body = ErrorEnvelope),
+    )
+)]
 async fn add_client_path(
     _admin: Coach,
     State(state): State<AppState>,
@@ -466,6 +604,21 @@ async fn add_client_path(
 }
 
 /// `DELETE /api/v1/telegram/clients/{id}/`: the person goes back to a `contacted` lead.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/telegram/clients/{id}/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    params(
+        ("id" = String, Path, description = "Telegram user id of the lead or client"),
+    ),
+    responses(
+        (status = 200, description = "The person is back to a `contacted` lead", body = Value),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+        (status = 404, description = "No such client", body = ErrorEnvelope),
+    )
+)]
 async fn remove_client(
     _admin: Coach,
     State(state): State<AppState>,
@@ -494,6 +647,15 @@ pub fn invite_link_for(bot_username: Option<&str>) -> Option<String> {
 /// `GET /api/v1/telegram/invite-link/` (public). The bot's username is not part of the
 /// configuration yet (a later issue adds `TELEGRAM_BOT_USERNAME`), so this answers 503 in the
 /// envelope instead of the original's permanent 500.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/invite-link/",
+    tag = "coach",
+    responses(
+        (status = 200, description = "`{link}` (once the bot username is configured)", body = Value),
+        (status = 503, description = "The bot username is not configured yet", body = ErrorEnvelope),
+    )
+)]
 async fn invite_link(State(_state): State<AppState>) -> ApiResult<Response> {
     match invite_link_for(None) {
         Some(link) => Ok(Json(json!({ "link": link })).into_response()),

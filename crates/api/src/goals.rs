@@ -25,13 +25,11 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use chrono::NaiveDate;
 use domain::error::ErrorCode;
 use domain::nutrition::{
@@ -42,23 +40,23 @@ use serde_json::{Map, Value, json};
 use store::entities::weight_entry;
 use store::goals::{GoalValues, GoalWriteError, Upserted};
 use store::weights::Recorded;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorEnvelope;
 use crate::profile::{json_object, validation};
 use crate::state::AppState;
 use crate::views;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/goals/",
-            get(get_goal).put(put_goal).patch(patch_goal),
-        )
-        .route("/api/v1/goals/calculate/", post(calculate))
-        .route("/api/v1/goals/set-auto/", post(set_auto))
-        .route("/api/v1/weights/", get(list_weights).post(record_weight))
-        .route("/api/v1/weights/{id}/", delete(delete_weight))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_goal, put_goal, patch_goal))
+        .routes(routes!(calculate))
+        .routes(routes!(set_auto))
+        .routes(routes!(list_weights, record_weight))
+        .routes(routes!(delete_weight))
 }
 
 const REQUIRED: &str = "Обязательное поле.";
@@ -72,6 +70,16 @@ const BAD_DATE: &str = "Неправильный формат даты. Испо
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /api/v1/goals/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/goals/",
+    tag = "goals",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 200, description = "`{goal (or null), is_set}`", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn get_goal(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
     let goal = store::goals::active(state.db(), user.user_id()).await?;
     Ok(Json(json!({
@@ -80,6 +88,20 @@ async fn get_goal(State(state): State<AppState>, user: CurrentUser) -> ApiResult
     })))
 }
 
+/// `PUT /api/v1/goals/`: sets the active goal.
+#[utoipa::path(
+    put,
+    path = "/api/v1/goals/",
+    tag = "goals",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{calories, protein, fat, carbohydrates, source?, is_active?}`; PUT needs the four numbers when no goal exists, PATCH only changes what it sends", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated active goal", body = Value),
+        (status = 201, description = "A new active goal was created", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn put_goal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -88,6 +110,20 @@ async fn put_goal(
     upsert(&state, &user, &body, false).await
 }
 
+/// `PATCH /api/v1/goals/`: changes the active goal (partial).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/goals/",
+    tag = "goals",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{calories, protein, fat, carbohydrates, source?, is_active?}`; PUT needs the four numbers when no goal exists, PATCH only changes what it sends", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated active goal", body = Value),
+        (status = 201, description = "A new active goal was created", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn patch_goal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -245,6 +281,17 @@ async fn targets_for(state: &AppState, user: &CurrentUser) -> ApiResult<GoalTarg
 }
 
 /// `POST /api/v1/goals/calculate/`: pure calculation, nothing stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/goals/calculate/",
+    tag = "goals",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 200, description = "The Mifflin–St Jeor targets `{calories, protein, fat, carbohydrates, …}` for the profile", body = Value),
+        (status = 400, description = "The profile lacks fields the formula needs (`details.missing_fields`)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn calculate(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -253,6 +300,17 @@ async fn calculate(
 }
 
 /// `POST /api/v1/goals/set-auto/` → 201 with the stored goal.
+#[utoipa::path(
+    post,
+    path = "/api/v1/goals/set-auto/",
+    tag = "goals",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 201, description = "The calculated goal, stored as the active one", body = Value),
+        (status = 400, description = "The profile lacks fields the formula needs (`details.missing_fields`)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn set_auto(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
     let targets = targets_for(&state, &user).await?;
     let goal = store::goals::set_auto(state.db(), user.user_id(), targets, state.now()).await?;
@@ -276,6 +334,21 @@ fn weight_json(e: &weight_entry::Model) -> Map<String, Value> {
 }
 
 /// `GET /api/v1/weights/?from=&to=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/weights/",
+    tag = "weights",
+    security(("telegram_init_data" = [])),
+    params(
+        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD`"),
+    ),
+    responses(
+        (status = 200, description = "The entries in the range with their trend", body = Value),
+        (status = 400, description = "A missing or invalid query parameter", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn list_weights(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -337,6 +410,19 @@ fn parse_kg(v: &Value) -> Result<WeightKg, String> {
 }
 
 /// `POST /api/v1/weights/` `{date?, kg}` → 201 new day, 200 replaced.
+#[utoipa::path(
+    post,
+    path = "/api/v1/weights/",
+    tag = "weights",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{date?: YYYY-MM-DD (default: the user's today, not in the future), kg}`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The day already had an entry: replaced `{id, date, kg}`", body = Value),
+        (status = 201, description = "A new entry `{id, date, kg}`", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn record_weight(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -397,6 +483,20 @@ async fn record_weight(
 }
 
 /// `DELETE /api/v1/weights/{id}/` → 204, or 404 for a missing or foreign id.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/weights/{id}/",
+    tag = "weights",
+    security(("telegram_init_data" = [])),
+    params(
+        ("id" = String, Path, description = "Entry id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such entry of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn delete_weight(
     State(state): State<AppState>,
     user: CurrentUser,

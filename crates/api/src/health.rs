@@ -8,9 +8,30 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::{AppState, CheckState};
 
+/// The probes and the original's aliases. `/livez` and `/readyz` are also served on the
+/// internal port by [`crate::internal_router`].
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
+        .routes(routes!(live_alias))
+        .routes(routes!(ready_alias))
+        .routes(routes!(health))
+        .routes(routes!(api_health))
+}
+
+/// `GET /livez`: the process answers.
+#[utoipa::path(
+    get,
+    path = "/livez",
+    tag = "health",
+    responses((status = 200, description = "`{\"status\":\"alive\"}`", body = Value))
+)]
 pub async fn livez() -> Response {
     (StatusCode::OK, Json(json!({ "status": "alive" }))).into_response()
 }
@@ -57,6 +78,16 @@ pub async fn evaluate(state: &AppState) -> (bool, BTreeMap<&'static str, CheckSt
     (ready, checks)
 }
 
+/// `GET /readyz`: every dependency the service needs answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "`{status: ready|degraded, checks: {name: state}}`", body = Value),
+        (status = 503, description = "`{status: not_ready, checks}`: a check is failing", body = Value),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (ready, checks) = evaluate(&state).await;
     let degraded = checks.values().any(|s| *s == CheckState::NotConfigured);
@@ -77,7 +108,55 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (code, Json(body)).into_response()
 }
 
+/// `GET /live/`: the original's alias of `/livez`.
+#[utoipa::path(
+    get,
+    path = "/live/",
+    tag = "health",
+    responses((status = 200, description = "`{\"status\":\"alive\"}`", body = Value))
+)]
+async fn live_alias() -> Response {
+    livez().await
+}
+
+/// `GET /ready/`: the original's alias of `/readyz`.
+#[utoipa::path(
+    get,
+    path = "/ready/",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready (or degraded)", body = Value),
+        (status = 503, description = "Not ready", body = Value),
+    )
+)]
+async fn ready_alias(state: State<AppState>) -> Response {
+    readyz(state).await
+}
+
+/// `GET /api/v1/health/`: the same as `/health/` under the API prefix.
+#[utoipa::path(
+    get,
+    path = "/api/v1/health/",
+    tag = "health",
+    responses(
+        (status = 200, description = "`{status: ok, version, app_env, timestamp, checks}`", body = Value),
+        (status = 503, description = "`{status: error, …}`: a check is failing", body = Value),
+    )
+)]
+async fn api_health(state: State<AppState>) -> Response {
+    health(state).await
+}
+
 /// The original's `/health/`: version, env and named checks (no exception text).
+#[utoipa::path(
+    get,
+    path = "/health/",
+    tag = "health",
+    responses(
+        (status = 200, description = "`{status: ok, version, app_env, timestamp, checks}`", body = Value),
+        (status = 503, description = "`{status: error, …}`: a check is failing", body = Value),
+    )
+)]
 pub async fn health(State(state): State<AppState>) -> Response {
     let (ready, checks) = evaluate(&state).await;
     let body = json!({

@@ -10,6 +10,8 @@ pub mod error;
 pub mod goals;
 pub mod health;
 pub mod meals;
+pub mod openapi;
+mod openapi_viewer;
 pub mod profile;
 pub mod request_id;
 pub mod state;
@@ -20,8 +22,10 @@ pub mod views;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use domain::error::ErrorCode;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult};
 pub use state::{ApiSettings, AppState, CheckState, NotConfigured, ReadinessCheck};
@@ -29,12 +33,24 @@ pub use state::{ApiSettings, AppState, CheckState, NotConfigured, ReadinessCheck
 /// The largest request body accepted anywhere (photo uploads set their own, smaller caps).
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 
+/// Marks the answers of the router's own fallbacks (no such route, no such method), so that a
+/// test can tell them from a handler's 404 or 405.
+pub const ROUTE_FALLBACK_HEADER: &str = "x-route-fallback";
+
+fn from_fallback(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        ROUTE_FALLBACK_HEADER,
+        axum::http::HeaderValue::from_static("1"),
+    );
+    resp
+}
+
 async fn not_found() -> Response {
-    ApiError::new(ErrorCode::NotFound).into_response()
+    from_fallback(ApiError::new(ErrorCode::NotFound).into_response())
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(ErrorCode::MethodNotAllowed).into_response()
+    from_fallback(ApiError::new(ErrorCode::MethodNotAllowed).into_response())
 }
 
 /// The safety net behind "one envelope for every error": framework rejections (a body over the
@@ -83,27 +99,30 @@ async fn ensure_envelope(req: axum::extract::Request, next: axum::middleware::Ne
     Response::from_parts(parts, new_body)
 }
 
-/// The public router: health, API. Later features merge their routers here.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/v1/health/", get(health::health))
-        .route("/api/v1/telegram/auth/", post(telegram::auth))
-        .route("/api/v1/telegram/webapp/auth/", post(telegram::webapp_auth))
-        .route("/api/v1/telegram/profile/", get(telegram::profile_view));
-
-    Router::new()
-        .route("/livez", get(health::livez))
-        .route("/readyz", get(health::readyz))
-        .route("/live/", get(health::livez))
-        .route("/ready/", get(health::readyz))
-        .route("/health/", get(health::health))
-        .merge(api)
+/// Every documented route with its operation: the public router's routes and the OpenAPI
+/// document are both split from this (see [`openapi`]). A feature adds its module here.
+pub(crate) fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(telegram::routes())
         .merge(profile::routes())
         .merge(goals::routes())
         .merge(meals::routes())
         .merge(stats::routes())
         .merge(coach::routes())
         .merge(bot_api::routes())
+        .merge(openapi::routes())
+}
+
+/// The public router: health, API, the schema (and its viewer in dev).
+pub fn router(state: AppState) -> Router {
+    let (mut routes, _) = documented_routes().split_for_parts();
+    if state.settings().app_env == "dev" {
+        // Not an API operation, so not in the document. Prod answers 404: a basic-auth gate
+        // would need credentials in the configuration, which it does not have yet.
+        routes = routes.route(openapi_viewer::PATH, get(openapi_viewer::viewer));
+    }
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -4,22 +4,23 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::Duration;
 use domain::error::ErrorCode;
 use domain::nutrition::{Grams, Nutrients, progress};
 use serde_json::json;
 use store::diary::{self, item_nutrients};
 use store::meals::{self as svc, ItemPatch, ItemSource, MealError, MealPatch, NewItem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views;
 
@@ -44,29 +45,17 @@ pub(crate) use input::{bad_request, check_range, query_date};
 use shape::{csv_field, food_json};
 pub use shape::{item_json, meal_json, media_url};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/meals/", get(list_or_diary).post(create_meal))
-        .route("/api/v1/meals/quick-add/", post(quick_add))
-        .route("/api/v1/meals/copy-day/", post(copy_day))
-        .route("/api/v1/meals/recent-foods/", get(recent_foods))
-        .route("/api/v1/meals/export.csv", get(export_csv))
-        .route(
-            "/api/v1/meals/{meal_id}/",
-            get(get_meal)
-                .put(put_meal)
-                .patch(patch_meal)
-                .delete(delete_meal),
-        )
-        .route("/api/v1/meals/{meal_id}/copy/", post(copy_meal))
-        .route("/api/v1/meals/{meal_id}/items/", post(add_item))
-        .route(
-            "/api/v1/meals/{meal_id}/items/{item_id}/",
-            get(get_item)
-                .put(put_item)
-                .patch(patch_item)
-                .delete(delete_item),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_or_diary, create_meal))
+        .routes(routes!(quick_add))
+        .routes(routes!(copy_day))
+        .routes(routes!(recent_foods))
+        .routes(routes!(export_csv))
+        .routes(routes!(get_meal, put_meal, patch_meal, delete_meal))
+        .routes(routes!(copy_meal))
+        .routes(routes!(add_item))
+        .routes(routes!(get_item, put_item, patch_item, delete_item))
 }
 
 fn meal_error(e: MealError, date_field: &str) -> ApiError {
@@ -83,6 +72,22 @@ fn meal_error(e: MealError, date_field: &str) -> ApiError {
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /api/v1/meals/?date=` (the diary) or `GET /api/v1/meals/?page=` (the list).
+#[utoipa::path(
+    get,
+    path = "/api/v1/meals/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("date" = Option<String>, Query, description = "The diary of this day, `YYYY-MM-DD`"),
+        ("page" = Option<u64>, Query, description = "The list page, from 1"),
+    ),
+    responses(
+        (status = 200, description = "With `date`: the diary `{date, daily_goal, total_consumed, progress, meals}`; otherwise a page `{count, next, previous, results}` of 20 meals", body = Value),
+        (status = 400, description = "A missing or invalid query parameter", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "`page` out of range", body = ErrorEnvelope),
+    )
+)]
 async fn list_or_diary(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -156,6 +161,18 @@ fn list_url(headers: &HeaderMap) -> String {
 }
 
 /// `POST /api/v1/meals/` `{meal_type, date, name?}` → 201 `{id, meal_type, date, created_at}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/meals/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{meal_type: BREAKFAST|LUNCH|DINNER|SNACK, date: YYYY-MM-DD (not in the user's future), name?}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "`{id, meal_type, date, created_at}`", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn create_meal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -192,6 +209,20 @@ async fn create_meal(
 }
 
 /// `GET /api/v1/meals/{id}/` (FAILED meals included).
+#[utoipa::path(
+    get,
+    path = "/api/v1/meals/{meal_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+    ),
+    responses(
+        (status = 200, description = "The meal with its items and photos (FAILED meals included)", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn get_meal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -225,6 +256,22 @@ async fn update_meal(
 }
 
 /// `PUT /api/v1/meals/{id}/`: `meal_type` and `date` required, `name` optional.
+#[utoipa::path(
+    put,
+    path = "/api/v1/meals/{meal_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+    ),
+    request_body(content = Value, description = "`{meal_type: BREAKFAST|LUNCH|DINNER|SNACK, date: YYYY-MM-DD (not in the user's future), name?}`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated meal", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn put_meal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -235,6 +282,22 @@ async fn put_meal(
 }
 
 /// `PATCH /api/v1/meals/{id}/`: any of `meal_type`, `date`, `name`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/meals/{meal_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+    ),
+    request_body(content = Value, description = "Any of `meal_type, date, name`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated meal", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn patch_meal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -245,6 +308,20 @@ async fn patch_meal(
 }
 
 /// `DELETE /api/v1/meals/{id}/` → 204; the photo files go with the rows.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/meals/{meal_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+    ),
+    responses(
+        (status = 204, description = "Deleted with its items and photo files"),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn delete_meal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -274,6 +351,22 @@ async fn delete_meal(
 // ---------------------------------------------------------------------------------------------
 
 /// `POST /api/v1/meals/{meal_id}/items/` → 201 FoodItem.
+#[utoipa::path(
+    post,
+    path = "/api/v1/meals/{meal_id}/items/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+    ),
+    request_body(content = Value, description = "`{name, grams, calories, protein, fat, carbohydrates}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new food item", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn add_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -312,6 +405,21 @@ async fn add_item(
 }
 
 /// `GET /api/v1/meals/{meal_id}/items/{id}/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/meals/{meal_id}/items/{item_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+        ("item_id" = String, Path, description = "Food item id"),
+    ),
+    responses(
+        (status = 200, description = "The food item", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal or item of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn get_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -356,6 +464,23 @@ async fn update_item(
 }
 
 /// `PUT …/items/{id}/`: every field required.
+#[utoipa::path(
+    put,
+    path = "/api/v1/meals/{meal_id}/items/{item_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+        ("item_id" = String, Path, description = "Food item id"),
+    ),
+    request_body(content = Value, description = "`{name, grams, calories, protein, fat, carbohydrates}`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated food item", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal or item of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn put_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -366,6 +491,23 @@ async fn put_item(
 }
 
 /// `PATCH …/items/{id}/`: a new `grams` alone rescales kcal and macros; values sent win.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/meals/{meal_id}/items/{item_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+        ("item_id" = String, Path, description = "Food item id"),
+    ),
+    request_body(content = Value, description = "Any of `name, grams, calories, protein, fat, carbohydrates`; `grams` alone rescales kcal and macros", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated food item", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal or item of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn patch_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -376,6 +518,21 @@ async fn patch_item(
 }
 
 /// `DELETE …/items/{id}/` → 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/meals/{meal_id}/items/{item_id}/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+        ("item_id" = String, Path, description = "Food item id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal or item of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn delete_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -396,6 +553,18 @@ async fn delete_item(
 /// carbohydrates?, name?, grams?}` → 201 `{meal_created, meal, item}`: the item goes into the
 /// newest non-FAILED meal of that type on that day, created if missing. Name defaults to
 /// "Быстрое добавление", grams to 1 (nominal: editing grams never rescales a quick item).
+#[utoipa::path(
+    post,
+    path = "/api/v1/meals/quick-add/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{date, meal_type, calories, protein?, fat?, carbohydrates?, name?, grams?}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "`{meal_created, meal, item}`", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn quick_add(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -452,6 +621,22 @@ async fn quick_add(
 
 /// `POST /api/v1/meals/{id}/copy/` `{date, meal_type?}` → 201 the new Meal (items copied,
 /// photos not).
+#[utoipa::path(
+    post,
+    path = "/api/v1/meals/{meal_id}/copy/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("meal_id" = String, Path, description = "Meal id (a positive integer; anything else is 404)"),
+    ),
+    request_body(content = Value, description = "`{date, meal_type?}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new meal (items copied, photos not)", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 404, description = "No such meal of the caller", body = ErrorEnvelope),
+    )
+)]
 async fn copy_meal(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -473,6 +658,18 @@ async fn copy_meal(
 }
 
 /// `POST /api/v1/meals/copy-day/` `{from_date, to_date}` → 201 `{count, meals:[Meal…]}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/meals/copy-day/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "`{from_date, to_date}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "`{count, meals}`", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn copy_day(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -499,6 +696,20 @@ async fn copy_day(
 }
 
 /// `GET /api/v1/meals/recent-foods/?limit=20` → `{recent, frequent}` from the last 90 days.
+#[utoipa::path(
+    get,
+    path = "/api/v1/meals/recent-foods/",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "How many of each, 1..=50 (default 20)"),
+    ),
+    responses(
+        (status = 200, description = "`{recent, frequent}` from the last 90 days", body = Value),
+        (status = 400, description = "A missing or invalid query parameter", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn recent_foods(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -528,6 +739,21 @@ async fn recent_foods(
 }
 
 /// `GET /api/v1/meals/export.csv?from=&to=` → the food log as CSV, one row per item.
+#[utoipa::path(
+    get,
+    path = "/api/v1/meals/export.csv",
+    tag = "meals",
+    security(("telegram_init_data" = [])),
+    params(
+        ("from" = String, Query, description = "First day, `YYYY-MM-DD`"),
+        ("to" = String, Query, description = "Last day, `YYYY-MM-DD`"),
+    ),
+    responses(
+        (status = 200, description = "One row per food item: `date,meal_type,meal_name,item_name,grams,calories,protein,fat,carbohydrates,source`", body = String, content_type = "text/csv"),
+        (status = 400, description = "A missing or invalid query parameter", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn export_csv(
     State(state): State<AppState>,
     user: CurrentUser,

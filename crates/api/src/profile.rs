@@ -21,22 +21,23 @@
 //! service has no rate-limit store yet.
 
 use axum::Json;
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use domain::error::ErrorCode;
 use domain::nutrition::{ProfileFieldError, ProfileUpdate};
 use serde_json::{Map, Value, json};
 use store::entities::profile;
 use store::users::Account;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::telegram::MEDIA_PREFIX;
 use crate::views;
@@ -44,18 +45,12 @@ use crate::views;
 /// Multipart overhead allowed on top of the 5 MiB avatar (boundaries, headers, other fields).
 const AVATAR_BODY_LIMIT: usize = imaging::AVATAR_MAX_BYTES + 64 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/users/profile/",
-            get(get_profile).put(update_profile).patch(update_profile),
-        )
-        .route(
-            "/api/v1/users/profile/avatar/",
-            post(upload_avatar).layer(DefaultBodyLimit::max(AVATAR_BODY_LIMIT)),
-        )
-        .route("/api/v1/users/profile/delete/", delete(delete_account))
-        .route("/media/{*key}", get(media_file))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_profile, put_profile, patch_profile))
+        .routes(routes!(upload_avatar).layer(DefaultBodyLimit::max(AVATAR_BODY_LIMIT)))
+        .routes(routes!(delete_account))
+        .routes(routes!(media_file))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,10 +135,64 @@ pub(crate) fn user_json(
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /api/v1/users/profile/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/profile/",
+    tag = "profile",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 200, description = "`{id, username, email, profile}`", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn get_profile(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
     let now = state.now();
     let p = store::profiles::get(state.db(), user.user_id(), now).await?;
     Ok(Json(user_json(&user.account, &p, now)))
+}
+
+/// `PUT /api/v1/users/profile/`: partial, like PATCH (as the original).
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/profile/",
+    tag = "profile",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "Any of `full_name, gender, birth_date, height, weight, activity_level, goal_type, target_weight, timezone`; none is required", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{id, username, email, profile}` after the update", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 413, description = "Body too large", body = ErrorEnvelope),
+    )
+)]
+async fn put_profile(
+    state: State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    update_profile(state, user, body).await
+}
+
+/// `PATCH /api/v1/users/profile/`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/profile/",
+    tag = "profile",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "Any of `full_name, gender, birth_date, height, weight, activity_level, goal_type, target_weight, timezone`; none is required", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{id, username, email, profile}` after the update", body = Value),
+        (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 413, description = "Body too large", body = ErrorEnvelope),
+    )
+)]
+async fn patch_profile(
+    state: State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    update_profile(state, user, body).await
 }
 
 /// `PUT/PATCH /api/v1/users/profile/`: both partial (no field is required, as the original).
@@ -278,6 +327,19 @@ async fn read_avatar_field(multipart: &mut Multipart) -> ApiResult<Vec<u8>> {
 }
 
 /// `POST /api/v1/users/profile/avatar/`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/profile/avatar/",
+    tag = "profile",
+    security(("telegram_init_data" = [])),
+    request_body(content = Value, description = "Multipart form with the image in the field `avatar` (≤ 5 MiB)", content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "`{id, username, email, profile}` with the new `avatar_url`", body = Value),
+        (status = 400, description = "No `avatar` field, or not a JPEG/PNG/WebP/HEIC image that decodes (`details.code`)", body = ErrorEnvelope),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 413, description = "Avatar over 5 MiB", body = ErrorEnvelope),
+    )
+)]
 async fn upload_avatar(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -337,6 +399,16 @@ async fn upload_avatar(
 // ---------------------------------------------------------------------------------------------
 
 /// `DELETE /api/v1/users/profile/delete/` → 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/profile/delete/",
+    tag = "profile",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 204, description = "The account, its data and its files are deleted"),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 async fn delete_account(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
     let uid = user.user_id();
     tracing::info!(
@@ -380,6 +452,18 @@ fn content_type(key: &str) -> &'static str {
 }
 
 /// `GET /media/{key}`: a stored file, or 404 in the envelope.
+#[utoipa::path(
+    get,
+    path = "/media/{*key}",
+    tag = "profile",
+    params(
+        ("key" = String, Path, description = "The storage key, e.g. `avatars/…jpg` (may contain slashes)"),
+    ),
+    responses(
+        (status = 200, description = "The stored file (its content type from the extension, `nosniff`)", content_type = "application/octet-stream"),
+        (status = 404, description = "No such file", body = ErrorEnvelope),
+    )
+)]
 async fn media_file(
     State(state): State<AppState>,
     key: Result<Path<String>, PathRejection>,

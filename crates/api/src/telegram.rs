@@ -11,11 +11,21 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use store::entities::{daily_goal, profile};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{CurrentUser, authenticate};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorEnvelope;
 use crate::state::AppState;
 use crate::views;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth))
+        .routes(routes!(webapp_auth))
+        .routes(routes!(profile_view))
+}
 
 /// Where avatars are served from (relative, as the original's webapp/auth did).
 pub const MEDIA_PREFIX: &str = "/media";
@@ -41,6 +51,23 @@ async fn login(state: &AppState, req: Request<axum::body::Body>) -> ApiResult<Cu
 }
 
 /// `POST /api/v1/telegram/auth/`: the Mini App's login at start.
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/auth/",
+    tag = "auth",
+    security(("telegram_init_data" = [])),
+    request_body(
+        content = Value,
+        description = "Optional `{\"initData\": \"…\"}` (or `init_data`), used when the header is absent",
+        content_type = "application/json"
+    ),
+    responses(
+        (status = 200, description = "`{user: {telegram_id, username, first_name, last_name, …}, is_admin}`", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 503, description = "The bot token is not configured", body = ErrorEnvelope),
+    )
+)]
 pub async fn auth(
     State(state): State<AppState>,
     req: Request<axum::body::Body>,
@@ -54,6 +81,23 @@ pub async fn auth(
 }
 
 /// `POST /api/v1/telegram/webapp/auth/`: login returning profile and active goal too.
+#[utoipa::path(
+    post,
+    path = "/api/v1/telegram/webapp/auth/",
+    tag = "auth",
+    security(("telegram_init_data" = [])),
+    request_body(
+        content = Value,
+        description = "Optional `{\"initData\": \"…\"}` (or `init_data`), used when the header is absent",
+        content_type = "application/json"
+    ),
+    responses(
+        (status = 200, description = "`{user, profile, goals (the active goal or null), is_admin}`", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 503, description = "The bot token is not configured", body = ErrorEnvelope),
+    )
+)]
 pub async fn webapp_auth(
     State(state): State<AppState>,
     req: Request<axum::body::Body>,
@@ -83,6 +127,16 @@ pub async fn webapp_auth(
 }
 
 /// `GET /api/v1/telegram/profile/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/profile/",
+    tag = "auth",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 200, description = "The caller's Telegram user", body = Value),
+        (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
+    )
+)]
 pub async fn profile_view(user: CurrentUser) -> ApiResult<Response> {
     Ok(Json(views::telegram_user_public(&user.account.telegram)).into_response())
 }

@@ -33,20 +33,18 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// Finds the account of a Telegram user.
+/// Finds the account of a Telegram user (one round trip: it runs on every request).
 pub async fn find_by_telegram_id(db: &Db, id: TelegramId) -> Result<Option<Account>, StoreError> {
-    let Some(tg) = telegram_user::Entity::find()
+    let row = telegram_user::Entity::find()
         .filter(telegram_user::Column::TelegramId.eq(id.get()))
+        .find_also_related(user::Entity)
         .one(db.conn())
-        .await?
-    else {
-        return Ok(None);
-    };
-    let user = user::Entity::find_by_id(tg.user_id)
-        .one(db.conn())
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(Some(Account { user, telegram: tg }))
+        .await?;
+    match row {
+        None => Ok(None),
+        Some((telegram, Some(user))) => Ok(Some(Account { user, telegram })),
+        Some((_, None)) => Err(StoreError::NotFound),
+    }
 }
 
 /// Finds or creates the account of a verified Mini App user and syncs the fields Telegram
