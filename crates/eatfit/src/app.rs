@@ -146,7 +146,8 @@ fn checks(config: &Config) -> anyhow::Result<Vec<Arc<dyn ReadinessCheck>>> {
 
 /// Everything a running role holds.
 pub struct Running {
-    pub state: AppState,
+    /// The application state (`None` for the AI proxy, which has no database).
+    pub state: Option<AppState>,
     pub public_addr: Option<std::net::SocketAddr>,
     pub internal_addr: std::net::SocketAddr,
     pub shutdown: CancellationToken,
@@ -157,6 +158,9 @@ pub struct Running {
 /// everything is up; [`Running::wait`] blocks until shutdown completes.
 pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Running> {
     let role = config.role;
+    if role == Role::AiProxy {
+        return start_ai_proxy(config).await;
+    }
     let db = open_db(config, role == Role::Serve).await?;
     let media = media::MediaStore::local(&config.media_dir)
         .with_context(|| format!("opening the media folder {}", config.media_dir.display()))?;
@@ -227,8 +231,63 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
         tasks.spawn(async move { scheduler.run(sd).await });
     }
     Ok(Running {
-        state,
+        state: Some(state),
         public_addr,
+        internal_addr,
+        shutdown,
+        tasks,
+    })
+}
+
+/// `eatfit ai-proxy`: the AI proxy service alone (it holds the LLM key; no database).
+async fn start_ai_proxy(config: &Config) -> anyhow::Result<Running> {
+    let llm = config
+        .llm
+        .as_ref()
+        .context("the ai-proxy role needs OPENROUTER_API_KEY and OPENROUTER_MODEL")?;
+    let state = llm.proxy_state().context("building the AI proxy")?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+
+    let internal = TcpListener::bind(config.metrics_addr)
+        .await
+        .with_context(|| format!("binding the internal listener {}", config.metrics_addr))?;
+    let internal_addr = internal.local_addr()?;
+    let handle = telemetry::metrics_handle();
+    let internal_router = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let h = handle.clone();
+                async move { h.render() }
+            }),
+        )
+        .route("/livez", axum::routing::get(|| async { "ok" }));
+    let sd = shutdown.clone();
+    tasks.spawn(async move {
+        let _ = axum::serve(internal, internal_router)
+            .with_graceful_shutdown(async move { sd.cancelled().await })
+            .await;
+    });
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let public_addr = listener.local_addr()?;
+    let router = ai::proxy::router(state);
+    let sd = shutdown.clone();
+    tasks.spawn(async move {
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { sd.cancelled().await })
+            .await
+        {
+            tracing::error!(error = %e, "AI proxy server stopped with an error");
+        }
+    });
+    tracing::info!(addr = %public_addr, internal = %internal_addr, "eatfit ai-proxy listening");
+    Ok(Running {
+        state: None,
+        public_addr: Some(public_addr),
         internal_addr,
         shutdown,
         tasks,
@@ -251,7 +310,9 @@ impl Running {
         {
             tracing::warn!("shutdown timed out after 30 s; exiting anyway");
         }
-        self.state.db().clone().close().await;
+        if let Some(state) = self.state {
+            state.db().clone().close().await;
+        }
         tracing::info!("eatfit stopped");
     }
 }

@@ -29,6 +29,9 @@ pub enum Command {
     Worker,
     /// The periodic-job scheduler only; several may run, each slot still runs once.
     Scheduler,
+    /// The AI proxy alone: holds the LLM key, recognises food photos for the backend
+    /// (`POST /api/v1/ai/recognize-food`, `GET /v1/auth-check`). No database.
+    AiProxy,
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Inspect the configuration without starting anything.
@@ -51,6 +54,7 @@ pub enum RoleArg {
     Scheduler,
     Migrate,
     Admin,
+    AiProxy,
 }
 
 impl From<RoleArg> for Role {
@@ -62,6 +66,7 @@ impl From<RoleArg> for Role {
             RoleArg::Scheduler => Role::Scheduler,
             RoleArg::Migrate => Role::Migrate,
             RoleArg::Admin => Role::Admin,
+            RoleArg::AiProxy => Role::AiProxy,
         }
     }
 }
@@ -130,6 +135,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Api => run_role(Role::Api).await,
         Command::Worker => run_role(Role::Worker).await,
         Command::Scheduler => run_role(Role::Scheduler).await,
+        Command::AiProxy => run_role(Role::AiProxy).await,
         Command::Migrate => {
             let config = match load(Role::Migrate) {
                 Ok(c) => c,

@@ -97,12 +97,39 @@ fn prod_api_without_ai_proxy_exits_78_naming_both_and_never_listens() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
+/// A complete production environment for the AI proxy role.
+fn proxy_env() -> HashMap<String, String> {
+    [
+        ("APP_ENV", "prod"),
+        ("OPENROUTER_API_KEY", "sk-or-prod-like-key-0123456789abcdef"),
+        ("OPENROUTER_MODEL", "openai/gpt-4o-mini"),
+        (
+            "API_PROXY_SECRETS",
+            "k1:proxy-key-one-0123456789abcdef0123456789",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 /// Every required variable of every long-running role, removed one at a time.
 #[test]
 fn each_required_variable_of_each_role_is_enforced() {
-    let roles = [Role::Serve, Role::Api, Role::Worker, Role::Scheduler];
+    let roles = [
+        Role::Serve,
+        Role::Api,
+        Role::Worker,
+        Role::Scheduler,
+        Role::AiProxy,
+    ];
     let mut cases = 0;
     for role in roles {
+        let base = if role == Role::AiProxy {
+            proxy_env()
+        } else {
+            prod_env()
+        };
         for var in VARS {
             let Need::ProdFor(required) = var.need else {
                 continue;
@@ -110,7 +137,7 @@ fn each_required_variable_of_each_role_is_enforced() {
             if !required.contains(&role) {
                 continue;
             }
-            let mut env = prod_env();
+            let mut env = base.clone();
             env.remove(var.name);
             let out = run(role_cmd(role), &env);
             assert_eq!(
@@ -131,7 +158,40 @@ fn each_required_variable_of_each_role_is_enforced() {
             cases += 1;
         }
     }
-    assert!(cases >= 12, "only {cases} cases ran");
+    assert!(cases >= 14, "only {cases} cases ran");
+    // The AI proxy needs its accepted keys, in dev too.
+    let mut env = proxy_env();
+    env.remove("API_PROXY_SECRETS");
+    env.insert("APP_ENV".into(), "dev".into());
+    let out = run("ai-proxy", &env);
+    assert_eq!(out.code, Some(EX_CONFIG), "{}", out.stderr);
+    assert!(out.stderr.contains("API_PROXY_SECRET"), "{}", out.stderr);
+}
+
+#[test]
+fn serve_needs_a_proxy_or_an_llm_key_in_prod() {
+    let mut env = prod_env();
+    env.remove("AI_PROXY_URL");
+    env.remove("AI_PROXY_SECRET");
+    let err = Config::load(Role::Serve, &env).expect_err("neither");
+    let text = err.to_string();
+    assert!(
+        text.contains("AI_PROXY_URL") && text.contains("AI_PROXY_SECRET"),
+        "{text}"
+    );
+    // With an LLM key, recognition runs in-process: no proxy needed.
+    env.insert(
+        "OPENROUTER_API_KEY".into(),
+        "sk-or-prod-like-key-0123456789abcdef".into(),
+    );
+    env.insert("OPENROUTER_MODEL".into(), "openai/gpt-4o-mini".into());
+    let c = Config::load(Role::Serve, &env).expect("in-process mode");
+    assert!(c.llm.is_some() && c.ai_proxy.is_none());
+    assert!(c.not_configured().is_empty() || c.not_configured() == vec!["telegram"]);
+    // A key without a model is a problem.
+    env.remove("OPENROUTER_MODEL");
+    let err = Config::load(Role::Serve, &env).expect_err("model missing");
+    assert!(err.to_string().contains("OPENROUTER_MODEL"), "{err}");
 }
 
 #[test]

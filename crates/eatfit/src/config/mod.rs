@@ -137,6 +137,8 @@ pub struct Config {
     pub log_filter: String,
     pub telegram: TelegramConfig,
     pub ai_proxy: Option<AiProxyConfig>,
+    /// The LLM provider (the `ai-proxy` role, or in-process recognition in `serve`/`worker`).
+    pub llm: Option<ai::AiConfig>,
     pub yookassa: YooKassaConfig,
 }
 
@@ -223,7 +225,16 @@ impl Reader<'_> {
         }
     }
 
+    fn given(&self, name: &str) -> bool {
+        let set = |n: &str| self.env.get(n).is_some_and(|v| !v.trim().is_empty());
+        set(name) || set(&format!("{name}_FILE"))
+    }
+
     fn required_here(&self, name: &str) -> bool {
+        // With an LLM key, recognition runs in-process and no AI proxy is needed.
+        if matches!(name, "AI_PROXY_URL" | "AI_PROXY_SECRET") && self.given("OPENROUTER_API_KEY") {
+            return false;
+        }
         match spec::var(name).map(|v| v.need) {
             Some(spec::Need::ProdFor(roles)) => self.prod && roles.contains(&self.role),
             _ => false,
@@ -346,6 +357,7 @@ impl Config {
 
         let telegram = Self::load_telegram(&mut r);
         let ai_proxy = Self::load_ai_proxy(&mut r);
+        let llm = Self::load_llm(&mut r);
         let yookassa = Self::load_yookassa(&mut r);
 
         if r.problems.is_empty() {
@@ -360,6 +372,7 @@ impl Config {
                 log_filter,
                 telegram,
                 ai_proxy,
+                llm,
                 yookassa,
             })
         } else {
@@ -590,6 +603,48 @@ impl Config {
         }
     }
 
+    fn load_llm(r: &mut Reader<'_>) -> Option<ai::AiConfig> {
+        let is_proxy = r.role == Role::AiProxy;
+        // The api role loads it only to probe it for readiness.
+        let uses_llm = matches!(
+            r.role,
+            Role::Serve | Role::Api | Role::Worker | Role::AiProxy
+        );
+        if !uses_llm || (!is_proxy && !r.given("OPENROUTER_API_KEY")) {
+            return None;
+        }
+        for name in ["OPENROUTER_API_KEY", "API_PROXY_SECRET"] {
+            if let Some(v) = r.raw(name) {
+                if is_placeholder(&v) {
+                    r.problem(name, "holds a placeholder value, not a real secret");
+                } else if r.prod && name == "API_PROXY_SECRET" && v.len() < 32 {
+                    r.problem(
+                        name,
+                        format!("is {} bytes long; at least 32 required in prod", v.len()),
+                    );
+                }
+            }
+        }
+        let env = r.env;
+        match ai::AiConfig::from_lookup(|n| env.get(n), is_proxy) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                for p in e.problems {
+                    let (var, msg) = p
+                        .split_once(": ")
+                        .unwrap_or(("OPENROUTER_API_KEY", p.as_str()));
+                    let msg = if msg == "required" {
+                        format!("is not set; required by `{}`", r.role.as_str())
+                    } else {
+                        msg.to_string()
+                    };
+                    r.problem(var, msg);
+                }
+                None
+            }
+        }
+    }
+
     fn load_yookassa(r: &mut Reader<'_>) -> YooKassaConfig {
         let prod_mode = match r.raw("YOOKASSA_MODE").as_deref() {
             None => r.prod,
@@ -651,6 +706,19 @@ impl Config {
         if let Some(k) = &self.yookassa.secret_key {
             out.push(("YOOKASSA_SECRET_KEY", k.expose_secret().to_string()));
         }
+        if let Some(llm) = &self.llm {
+            for (name, v) in llm.secrets() {
+                if name == "API_PROXY_SECRETS" {
+                    // Each key of the set on its own, so each is redacted and fingerprinted.
+                    for part in v.split(',') {
+                        let secret = part.split_once(':').map_or(part, |(_, s)| s).trim();
+                        out.push((name, secret.to_string()));
+                    }
+                } else {
+                    out.push((name, v.to_string()));
+                }
+            }
+        }
         if let Ok(u) = url::Url::parse(self.database.expose())
             && let Some(p) = u.password()
         {
@@ -668,7 +736,7 @@ impl Config {
         if self.telegram.bot_token.is_none() {
             out.push("telegram");
         }
-        if self.ai_proxy.is_none() {
+        if self.ai_proxy.is_none() && self.llm.is_none() && self.role != Role::AiProxy {
             out.push("ai");
         }
         out

@@ -11,16 +11,18 @@ pub enum Role {
     Scheduler,
     Migrate,
     Admin,
+    AiProxy,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Serve,
         Role::Api,
         Role::Worker,
         Role::Scheduler,
         Role::Migrate,
         Role::Admin,
+        Role::AiProxy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +33,7 @@ impl Role {
             Role::Scheduler => "scheduler",
             Role::Migrate => "migrate",
             Role::Admin => "admin",
+            Role::AiProxy => "ai-proxy",
         }
     }
 
@@ -41,6 +44,11 @@ impl Role {
     /// Roles that serve HTTP on the public listener.
     pub fn serves_http(self) -> bool {
         matches!(self, Role::Serve | Role::Api)
+    }
+
+    /// Roles that use the application database.
+    pub fn uses_database(self) -> bool {
+        !matches!(self, Role::AiProxy)
     }
 
     /// Roles that run recognition jobs (and so need the AI proxy).
@@ -74,9 +82,11 @@ pub struct Var {
 
 use Role::*;
 
-const ALL_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin];
+const DB_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin];
+const ALL_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin, AiProxy];
 const HTTP: &[Role] = &[Serve, Api];
 const AI_USERS: &[Role] = &[Serve, Api, Worker];
+const LLM_USERS: &[Role] = &[Serve, Api, Worker, AiProxy];
 
 /// Every variable, in the order the docs show them.
 pub const VARS: &[Var] = &[
@@ -92,11 +102,11 @@ pub const VARS: &[Var] = &[
     Var {
         name: "DATABASE_URL",
         secret: true,
-        need: Need::ProdFor(ALL_ROLES),
+        need: Need::ProdFor(DB_ROLES),
         default: Some("sqlite://data/eatfit.db"),
         example: "sqlite://data/eatfit.db",
         help: "`sqlite://path` or `postgres://user:pass@host:5432/db`. Alternatively set POSTGRES_DB/POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_HOST/POSTGRES_PORT as the original did. Required (explicitly) in prod.",
-        roles: ALL_ROLES,
+        roles: DB_ROLES,
     },
     Var {
         name: "POSTGRES_DB",
@@ -105,7 +115,7 @@ pub const VARS: &[Var] = &[
         default: None,
         example: "",
         help: "Original-style database name; used only when DATABASE_URL is unset. In prod it may not contain `_dev`, `test` or `local`.",
-        roles: ALL_ROLES,
+        roles: DB_ROLES,
     },
     Var {
         name: "POSTGRES_USER",
@@ -114,7 +124,7 @@ pub const VARS: &[Var] = &[
         default: None,
         example: "",
         help: "Original-style database user (with POSTGRES_DB).",
-        roles: ALL_ROLES,
+        roles: DB_ROLES,
     },
     Var {
         name: "POSTGRES_PASSWORD",
@@ -123,7 +133,7 @@ pub const VARS: &[Var] = &[
         default: None,
         example: "",
         help: "Original-style database password (with POSTGRES_DB).",
-        roles: ALL_ROLES,
+        roles: DB_ROLES,
     },
     Var {
         name: "POSTGRES_HOST",
@@ -132,7 +142,7 @@ pub const VARS: &[Var] = &[
         default: Some("127.0.0.1"),
         example: "",
         help: "Original-style database host (with POSTGRES_DB).",
-        roles: ALL_ROLES,
+        roles: DB_ROLES,
     },
     Var {
         name: "POSTGRES_PORT",
@@ -141,7 +151,7 @@ pub const VARS: &[Var] = &[
         default: Some("5432"),
         example: "",
         help: "Original-style database port (with POSTGRES_DB).",
-        roles: ALL_ROLES,
+        roles: DB_ROLES,
     },
     Var {
         name: "EATFIT_LISTEN",
@@ -149,8 +159,8 @@ pub const VARS: &[Var] = &[
         need: Need::Optional,
         default: Some("127.0.0.1:8000"),
         example: "127.0.0.1:8000",
-        help: "Address of the public HTTP listener (API, Mini App, webhooks).",
-        roles: HTTP,
+        help: "Address of the public HTTP listener (API, Mini App, webhooks; the AI proxy's own listener for `ai-proxy`).",
+        roles: &[Serve, Api, AiProxy],
     },
     Var {
         name: "EATFIT_METRICS_ADDR",
@@ -239,7 +249,7 @@ pub const VARS: &[Var] = &[
         need: Need::ProdFor(AI_USERS),
         default: None,
         example: "",
-        help: "Base URL of the AI proxy, e.g. `https://ai.example.org`. In prod it must be https unless the host is loopback, private (RFC 1918, 100.64/10) or a single-label internal name.",
+        help: "Base URL of the AI proxy, e.g. `https://ai.example.org`. In prod it must be https unless the host is loopback, private (RFC 1918, 100.64/10) or a single-label internal name. Not required when OPENROUTER_API_KEY is set: recognition then runs in-process.",
         roles: AI_USERS,
     },
     Var {
@@ -248,7 +258,7 @@ pub const VARS: &[Var] = &[
         need: Need::ProdFor(AI_USERS),
         default: None,
         example: "",
-        help: "Key sent to the AI proxy as `X-API-Key`. At least 32 bytes in prod.",
+        help: "Key sent to the AI proxy as `X-API-Key`. At least 32 bytes in prod. Not required when OPENROUTER_API_KEY is set.",
         roles: AI_USERS,
     },
     Var {
@@ -259,6 +269,87 @@ pub const VARS: &[Var] = &[
         example: "",
         help: "Id of AI_PROXY_SECRET in the proxy's key set, sent as `X-Key-Id` (rotation).",
         roles: AI_USERS,
+    },
+    Var {
+        name: "OPENROUTER_BASE_URL",
+        secret: false,
+        need: Need::Optional,
+        default: Some("https://openrouter.ai/api/v1"),
+        example: "",
+        help: "Any OpenAI-compatible chat-completions endpoint (OpenRouter, OpenAI, a local Ollama/vLLM/llama.cpp server).",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "OPENROUTER_API_KEY",
+        secret: true,
+        need: Need::ProdFor(&[AiProxy]),
+        default: None,
+        example: "",
+        help: "The LLM provider key. Required by `ai-proxy`; with `serve`/`worker` it runs recognition in-process (no proxy hop) when AI_PROXY_URL is unset.",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "OPENROUTER_MODEL",
+        secret: false,
+        need: Need::ProdFor(&[AiProxy]),
+        default: None,
+        example: "",
+        help: "The vision model id (must accept images), required with OPENROUTER_API_KEY.",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "OPENROUTER_GATE_MODEL",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Optional cheaper model for the original's two-call mode (is this food? then recognise). Unset: one call per photo.",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "FOOD_GATE_MIN_THRESHOLD",
+        secret: false,
+        need: Need::Optional,
+        default: Some("0.25"),
+        example: "",
+        help: "Below this food confidence a photo is `UNSUPPORTED_CONTENT` (not food). In [0, 1], less than the medium threshold.",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "FOOD_GATE_MED_THRESHOLD",
+        secret: false,
+        need: Need::Optional,
+        default: Some("0.55"),
+        example: "",
+        help: "Below this food confidence an empty recognition is `LOW_CONFIDENCE`.",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "MAX_IMAGE_SIZE_BYTES",
+        secret: false,
+        need: Need::Optional,
+        default: Some("5242880"),
+        example: "",
+        help: "Largest photo the AI proxy accepts (413 IMAGE_TOO_LARGE above).",
+        roles: LLM_USERS,
+    },
+    Var {
+        name: "API_PROXY_SECRET",
+        secret: true,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "`ai-proxy`: the key callers must send as `X-API-Key` (id `default`). Either this or API_PROXY_SECRETS is required by `ai-proxy`.",
+        roles: &[AiProxy],
+    },
+    Var {
+        name: "API_PROXY_SECRETS",
+        secret: true,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "`ai-proxy`: a key set `id1:secret1,id2:secret2` accepted together, for rotation without a failed request (senders pick one with AI_PROXY_KEY_ID).",
+        roles: &[AiProxy],
     },
     Var {
         name: "YOOKASSA_MODE",
