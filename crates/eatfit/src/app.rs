@@ -210,12 +210,9 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
 
     if matches!(role, Role::Serve | Role::Worker) {
         let id = format!("{}-{}-{}", role.as_str(), hostname(), std::process::id());
-        let worker = Worker::new(
-            db.clone(),
-            clock.clone(),
-            registry(),
-            WorkerConfig::new(id, role.as_str()),
-        );
+        let mut wc = WorkerConfig::new(id, role.as_str());
+        wc.concurrency.insert(Queue::Ai, config.ai_concurrency);
+        let worker = Worker::new(db.clone(), clock.clone(), registry(), wc);
         // The first heartbeat is written before we report started, so readiness is immediate.
         worker
             .beat(clock.now())

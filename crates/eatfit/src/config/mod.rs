@@ -133,6 +133,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub metrics_addr: SocketAddr,
     pub media_dir: PathBuf,
+    /// Concurrency of the `ai` queue in this process.
+    pub ai_concurrency: usize,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub telegram: TelegramConfig,
@@ -335,6 +337,19 @@ impl Config {
             r.raw("EATFIT_MEDIA_DIR")
                 .unwrap_or_else(|| "data/media".into()),
         );
+        let ai_concurrency = match r.raw("EATFIT_AI_CONCURRENCY") {
+            None => 32,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=512).contains(&n) => n,
+                _ => {
+                    r.problem(
+                        "EATFIT_AI_CONCURRENCY",
+                        format!("must be an integer from 1 to 512 (got `{v}`)"),
+                    );
+                    32
+                }
+            },
+        };
         let log_format = match r.raw("LOG_FORMAT").as_deref() {
             None => {
                 if r.prod {
@@ -368,6 +383,7 @@ impl Config {
                 listen,
                 metrics_addr,
                 media_dir,
+                ai_concurrency,
                 log_format,
                 log_filter,
                 telegram,

@@ -181,6 +181,15 @@ pub const VARS: &[Var] = &[
         roles: AI_USERS,
     },
     Var {
+        name: "EATFIT_AI_CONCURRENCY",
+        secret: false,
+        need: Need::Optional,
+        default: Some("32"),
+        example: "",
+        help: "How many recognitions one worker runs at once (the `ai` queue; they mostly wait on the provider). The billing, notify and default queues run 2 each.",
+        roles: &[Serve, Worker],
+    },
+    Var {
         name: "LOG_FORMAT",
         secret: false,
         need: Need::Optional,
