@@ -3,7 +3,7 @@
 //! requests per second and latency percentiles. Run by `scripts/bench diary` against a release
 //! `eatfit serve`; it asserts nothing.
 //!
-//! usage: bench_diary <base-url> <bot-token> [connections=64] [seconds=10]
+//! usage: bench_diary <base-url> <bot-token> [connections=64] [seconds=10] [path]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,7 +58,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .error_for_status()?;
         }
     }
-    let url = format!("{base}/api/v1/meals/?date={date}");
+    // An optional fifth argument measures another path (e.g. /livez for the harness ceiling).
+    let url = match args.get(5) {
+        Some(path) => format!("{base}{path}"),
+        None => format!("{base}/api/v1/meals/?date={date}"),
+    };
     let check: serde_json::Value = client
         .get(&url)
         .header("X-Telegram-Init-Data", &init)
