@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ai;
 pub mod auth;
 pub mod bot_api;
 pub mod coach;
@@ -111,6 +112,7 @@ pub(crate) fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(stats::routes())
         .merge(coach::routes())
         .merge(bot_api::routes())
+        .merge(ai::routes())
         .merge(openapi::routes())
 }
 

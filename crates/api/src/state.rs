@@ -80,6 +80,10 @@ pub struct Inner {
     pub clock: SharedClock,
     pub settings: ApiSettings,
     pub checks: Vec<Arc<dyn ReadinessCheck>>,
+    /// Whether a photo recognizer is configured (photo submissions answer `AI_NOT_CONFIGURED`
+    /// otherwise; text logging works either way). Kept out of [`ApiSettings`] so existing
+    /// struct literals of the settings keep compiling; set with [`AppState::with_ai_configured`].
+    pub ai_configured: bool,
 }
 
 /// Cheap-to-clone application state.
@@ -100,7 +104,36 @@ impl AppState {
             clock,
             settings,
             checks,
+            ai_configured: false,
         }))
+    }
+
+    /// The same state with photo recognition marked as configured (or not). Call it right
+    /// after [`AppState::new`], before the state is shared.
+    #[must_use]
+    pub fn with_ai_configured(self, configured: bool) -> Self {
+        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner {
+            db: shared.db.clone(),
+            media: shared.media.clone(),
+            clock: shared.clock.clone(),
+            settings: shared.settings.clone(),
+            checks: shared.checks.clone(),
+            ai_configured: shared.ai_configured,
+        });
+        Self(Arc::new(Inner {
+            ai_configured: configured,
+            ..inner
+        }))
+    }
+
+    /// Whether photo recognition is configured.
+    pub fn ai_configured(&self) -> bool {
+        self.0.ai_configured
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.0.clock
     }
 
     pub fn db(&self) -> &Db {

@@ -26,19 +26,35 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: FixedClock,
     pub state: AppState,
+    /// A worker over the app's database and clock with the recognition jobs registered.
+    pub worker: jobs::worker::Worker,
     test_db: Option<TestDb>,
     _media_dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
 
 /// Options for [`TestApp::spawn_with`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub now: DateTime<Utc>,
     pub debug_identity: bool,
     pub checks: Vec<Arc<dyn ReadinessCheck>>,
     /// Write a worker heartbeat so `/readyz` sees a worker.
     pub worker_heartbeat: bool,
+    /// The photo recognizer the jobs use; `Some` marks AI as configured.
+    pub recognizer: Option<Arc<dyn ai::Recognizer>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("now", &self.now)
+            .field("debug_identity", &self.debug_identity)
+            .field("checks", &self.checks)
+            .field("worker_heartbeat", &self.worker_heartbeat)
+            .field("recognizer", &self.recognizer.is_some())
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -51,6 +67,7 @@ impl Default for Options {
             debug_identity: false,
             checks: Vec::new(),
             worker_heartbeat: true,
+            recognizer: None,
         }
     }
 }
@@ -64,6 +81,18 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("test database: {e}"))
         {
             apps.push(Self::spawn_with(db, Options::default()).await);
+        }
+        apps
+    }
+
+    /// One app per available backend, each with `opts`.
+    pub async fn all_with(opts: Options) -> Vec<TestApp> {
+        let mut apps = Vec::new();
+        for db in TestDb::all()
+            .await
+            .unwrap_or_else(|e| panic!("test database: {e}"))
+        {
+            apps.push(Self::spawn_with(db, opts.clone()).await);
         }
         apps
     }
@@ -94,7 +123,31 @@ impl TestApp {
         let media_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("media dir: {e}"));
         let media = media::MediaStore::local(media_dir.path())
             .unwrap_or_else(|e| panic!("media store: {e}"));
-        let state = AppState::new(db, media, Arc::new(clock.clone()), settings, opts.checks);
+        let shared_clock: domain::clock::SharedClock = Arc::new(clock.clone());
+        let state = AppState::new(
+            db.clone(),
+            media.clone(),
+            shared_clock.clone(),
+            settings,
+            opts.checks,
+        )
+        .with_ai_configured(opts.recognizer.is_some());
+        let mut registry = jobs::worker::Registry::new();
+        recognition::register_jobs(
+            &mut registry,
+            recognition::RecognitionDeps {
+                recognizer: opts.recognizer.clone(),
+                media,
+                db: db.clone(),
+                clock: shared_clock.clone(),
+            },
+        );
+        let worker = jobs::worker::Worker::new(
+            db,
+            shared_clock,
+            registry,
+            jobs::worker::WorkerConfig::new("test-worker", "worker"),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -115,6 +168,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             clock,
             state,
+            worker,
             test_db: Some(test_db),
             _media_dir: media_dir,
             server,
@@ -123,6 +177,29 @@ impl TestApp {
 
     pub fn media(&self) -> &media::MediaStore {
         self.state.media()
+    }
+
+    /// Runs every due job of the `ai` queue (then `default`) synchronously; returns how many ran.
+    pub async fn run_jobs(&self) -> usize {
+        let mut n = 0;
+        for q in [jobs::Queue::Ai, jobs::Queue::Default] {
+            n += self
+                .worker
+                .drain_queue(q)
+                .await
+                .unwrap_or_else(|e| panic!("draining {q}: {e}"));
+        }
+        n
+    }
+
+    /// The recognition service over this app's state.
+    pub fn recognition(&self) -> recognition::Service {
+        recognition::Service::new(
+            self.db().clone(),
+            self.media().clone(),
+            self.state.clock().clone(),
+            self.state.ai_configured(),
+        )
     }
 
     pub fn db(&self) -> &Db {
@@ -208,4 +285,23 @@ async fn write_heartbeat(db: &Db, now: DateTime<Utc>) {
             vec![now.into()],
         ))
         .await;
+}
+
+/// An in-process recognizer (the real engine: normalisation, decision table, grounding) over
+/// a [`crate::fake_llm::FakeLlm`], with fast provider retries.
+pub fn fake_recognizer(llm: &crate::fake_llm::FakeLlm) -> Arc<dyn ai::Recognizer> {
+    let mut config = ai::ProviderConfig::new(
+        url::Url::parse(&llm.base_url()).unwrap_or_else(|e| panic!("fake llm url: {e}")),
+        SecretString::from("llm-key".to_owned()),
+        "test/vision-model",
+    );
+    config.retry = ai::provider::RetryPolicy {
+        attempts: 2,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        min_attempt: Duration::from_millis(50),
+    };
+    let provider = ai::Provider::new(config).unwrap_or_else(|e| panic!("provider: {e}"));
+    let engine = ai::Engine::new(provider, ai::pipeline::EngineConfig::default());
+    Arc::new(ai::InProcess::new(engine))
 }

@@ -2,6 +2,7 @@
 //! repositories (`WHERE meal_id IN (…)`), which keeps every screen at a fixed number of
 //! round trips.
 
+pub mod ai_task;
 pub mod cancel_event;
 pub mod daily_goal;
 pub mod food_item;
@@ -10,6 +11,7 @@ pub mod meal;
 pub mod meal_photo;
 pub mod personal_plan;
 pub mod personal_plan_survey;
+pub mod photo_quota;
 pub mod profile;
 pub mod telegram_user;
 pub mod user;

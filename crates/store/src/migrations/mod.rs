@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_core;
 mod m0002_jobs;
 mod m0003_weights;
+mod m0004_recognition;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_core::Migration),
             Box::new(m0002_jobs::Migration),
             Box::new(m0003_weights::Migration),
+            Box::new(m0004_recognition::Migration),
         ]
     }
 }

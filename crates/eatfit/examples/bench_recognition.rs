@@ -1,0 +1,141 @@
+//! Recognition throughput and pipeline overhead: a fake OpenAI-compatible provider that answers
+//! after a fixed delay, a release `eatfit serve` recognising in-process against it, and N photos
+//! submitted through `POST /api/v1/ai/recognize/` by many users, polled to the end. Prints
+//! recognitions per second and the per-photo overhead (end-to-end time minus provider time).
+//! Run by `scripts/bench recognition`; asserts nothing.
+//!
+//! usage: bench_recognition <eatfit-binary> [photos=150] [provider-delay-ms=3000]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::fake_llm::{Behavior, FakeLlm};
+
+const TOKEN: &str = "7000000001:AAbench-bot-token-0123456789abcdefghij";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+fn photo() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 239) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    let _ = image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg);
+    out.into_inner()
+}
+
+fn init_data(user: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let u = format!(r#"{{"id":{user},"first_name":"Bench"}}"#);
+    domain::init_data::sign(&[("user", &u), ("auth_date", &now.to_string())], TOKEN)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let bin = args.get(1).cloned().ok_or("eatfit binary path required")?;
+    let photos: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(150);
+    let delay_ms: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3000);
+
+    let llm = FakeLlm::start().await;
+    llm.set_default(Behavior::Delay(
+        Duration::from_millis(delay_ms),
+        Box::new(Behavior::Success(FakeLlm::items(&[("Гречка", 150.0, 165.0, 6.0, 1.5, 30.0)]))),
+    ));
+    let dir = tempfile::tempdir()?;
+    let port = free_port();
+    let mut child = Command::new(&bin)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("OPENROUTER_BASE_URL", llm.base_url())
+        .env("OPENROUTER_API_KEY", "sk-bench-0123456789abcdef")
+        .env("OPENROUTER_MODEL", "bench/vision")
+        .env("EATFIT_AI_CONCURRENCY", "128")
+        .env("RUST_LOG", "warn")
+        .env("EATFIT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("EATFIT_METRICS_ADDR", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    while client.get(format!("{base}/livez")).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let image = photo();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..photos {
+        let (client, base, image) = (client.clone(), base.clone(), image.clone());
+        // Three photos per user: the FREE daily quota.
+        let user = 800_000 + (i / 3) as i64;
+        tasks.push(tokio::spawn(async move {
+            let t0 = Instant::now();
+            let form = reqwest::multipart::Form::new()
+                .part("image", reqwest::multipart::Part::bytes(image).file_name("p.jpg"))
+                .text("meal_type", "LUNCH");
+            let init = init_data(user);
+            let r = client
+                .post(format!("{base}/api/v1/ai/recognize/"))
+                .header("X-Telegram-Init-Data", &init)
+                .multipart(form)
+                .send()
+                .await
+                .ok()?;
+            let body: serde_json::Value = r.json().await.ok()?;
+            let task = body["task_id"].as_str()?.to_string();
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let p: serde_json::Value = client
+                    .get(format!("{base}/api/v1/ai/task/{task}/"))
+                    .header("X-Telegram-Init-Data", &init)
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                match p["status"].as_str() {
+                    Some("processing") => continue,
+                    Some("success") => return Some(t0.elapsed()),
+                    _ => return None,
+                }
+            }
+        }));
+    }
+    let mut done = Vec::new();
+    let mut failed = 0;
+    for t in tasks {
+        match t.await {
+            Ok(Some(d)) => done.push(d),
+            _ => failed += 1,
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    done.sort();
+    let overhead = |p: f64| {
+        done.get(((done.len() as f64 * p) as usize).min(done.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0 - delay_ms as f64)
+            .unwrap_or(0.0)
+    };
+    println!(
+        "  {} photos, provider {delay_ms} ms: {:.1} recognitions/s, {failed} failed; overhead per photo beyond the provider (incl. 100 ms poll granularity): p50 {:.0} ms, p95 {:.0} ms   (targets ≥ 30/s, p95 < 100 ms)",
+        done.len(),
+        done.len() as f64 / wall,
+        overhead(0.5),
+        overhead(0.95),
+    );
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    Ok(())
+}
