@@ -32,7 +32,7 @@ pub use error::{ApiError, ApiResult};
 pub use state::{ApiSettings, AppState, CheckState, NotConfigured, ReadinessCheck};
 
 /// The largest request body accepted anywhere (photo uploads set their own, smaller caps).
-pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Marks the answers of the router's own fallbacks (no such route, no such method), so that a
 /// test can tell them from a handler's 404 or 405.

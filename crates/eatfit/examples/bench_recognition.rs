@@ -48,7 +48,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let llm = FakeLlm::start().await;
     llm.set_default(Behavior::Delay(
         Duration::from_millis(delay_ms),
-        Box::new(Behavior::Success(FakeLlm::items(&[("Гречка", 150.0, 165.0, 6.0, 1.5, 30.0)]))),
+        Box::new(Behavior::Success(FakeLlm::items(&[(
+            "Гречка",
+            150.0,
+            165.0,
+            6.0,
+            1.5,
+            30.0,
+        )]))),
     ));
     let dir = tempfile::tempdir()?;
     let port = free_port();
@@ -82,7 +89,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tasks.push(tokio::spawn(async move {
             let t0 = Instant::now();
             let form = reqwest::multipart::Form::new()
-                .part("image", reqwest::multipart::Part::bytes(image).file_name("p.jpg"))
+                .part(
+                    "image",
+                    reqwest::multipart::Part::bytes(image).file_name("p.jpg"),
+                )
                 .text("meal_type", "LUNCH");
             let init = init_data(user);
             let r = client
@@ -135,7 +145,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         overhead(0.5),
         overhead(0.95),
     );
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     Ok(())
 }

@@ -75,9 +75,10 @@ pub async fn open_db(config: &Config, allow_migrate: bool) -> anyhow::Result<Db>
     Ok(db)
 }
 
-/// The job handlers of the foundation. Feature crates add theirs.
-pub fn registry() -> Registry {
+/// Every job handler this binary runs: the foundation's and the features'.
+pub fn registry(recognition: recognition::RecognitionDeps) -> Registry {
     let mut r = Registry::new();
+    recognition::register_jobs(&mut r, recognition);
     r.register("jobs.queue_stats", |ctx| async move {
         let now = ctx.clock.now();
         jobs::admin::queue_stats(&ctx.db, now).await?;
@@ -130,13 +131,68 @@ fn api_settings(config: &Config) -> ApiSettings {
     }
 }
 
+/// How this role recognises photos: the AI proxy over HTTP when `AI_PROXY_URL` is set, else the
+/// LLM provider in-process (no HTTP hop) when `OPENROUTER_API_KEY` is set, else not at all (dev
+/// only; prod refuses to start). Built once at start, so a bad configuration fails the start.
+pub fn recognizer(config: &Config) -> anyhow::Result<Option<Arc<dyn ai::Recognizer>>> {
+    if let Some(p) = &config.ai_proxy {
+        let client = ai::AiProxyClient::new(
+            p.url.clone(),
+            p.secret.clone(),
+            p.key_id.clone(),
+            Duration::from_secs(95),
+        )
+        .context("building the AI proxy client")?;
+        return Ok(Some(Arc::new(client)));
+    }
+    if let Some(llm) = &config.llm {
+        let engine = llm.engine().context("building the in-process recognizer")?;
+        return Ok(Some(Arc::new(ai::InProcess::new(engine))));
+    }
+    Ok(None)
+}
+
+/// Readiness of the in-process provider: the provider's own probe (key accepted, model known),
+/// cached five minutes.
+#[derive(Debug)]
+struct LlmProbe {
+    engine: Arc<ai::Engine>,
+    cached: tokio::sync::Mutex<Option<(std::time::Instant, api::CheckState)>>,
+}
+
+#[async_trait::async_trait]
+impl ReadinessCheck for LlmProbe {
+    fn name(&self) -> &'static str {
+        "ai"
+    }
+
+    async fn check(&self) -> api::CheckState {
+        let mut cached = self.cached.lock().await;
+        if let Some((at, state)) = *cached
+            && at.elapsed() < Duration::from_secs(300)
+        {
+            return state;
+        }
+        let state = match self.engine.provider().probe(Duration::from_secs(5)).await {
+            ai::provider::ProbeState::Ok => api::CheckState::Ok,
+            other => api::CheckState::Failing(other.as_str()),
+        };
+        *cached = Some((std::time::Instant::now(), state));
+        state
+    }
+}
+
 fn checks(config: &Config) -> anyhow::Result<Vec<Arc<dyn ReadinessCheck>>> {
     let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
-    match &config.ai_proxy {
-        Some(ai) => {
+    match (&config.ai_proxy, &config.llm) {
+        (Some(ai), _) => {
             checks.push(AiProxyProbe::new(ai.clone()).context("building the AI proxy client")?)
         }
-        None => checks.push(Arc::new(NotConfigured("ai"))),
+        (None, Some(llm)) => checks.push(Arc::new(LlmProbe {
+            engine: llm.engine().context("building the in-process recognizer")?,
+            cached: tokio::sync::Mutex::new(None),
+        })),
+        (None, None) => checks.push(Arc::new(NotConfigured("ai"))),
     }
     if config.telegram.bot_token.is_none() {
         checks.push(Arc::new(NotConfigured("telegram")));
@@ -164,13 +220,15 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
     let db = open_db(config, role == Role::Serve).await?;
     let media = media::MediaStore::local(&config.media_dir)
         .with_context(|| format!("opening the media folder {}", config.media_dir.display()))?;
+    let recognizer = recognizer(config)?;
     let state = AppState::new(
         db.clone(),
-        media,
+        media.clone(),
         clock.clone(),
         api_settings(config),
         checks(config)?,
-    );
+    )
+    .with_ai_configured(recognizer.is_some());
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
 
@@ -212,7 +270,13 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
         let id = format!("{}-{}-{}", role.as_str(), hostname(), std::process::id());
         let mut wc = WorkerConfig::new(id, role.as_str());
         wc.concurrency.insert(Queue::Ai, config.ai_concurrency);
-        let worker = Worker::new(db.clone(), clock.clone(), registry(), wc);
+        let deps = recognition::RecognitionDeps {
+            recognizer: recognizer.clone(),
+            media: media.clone(),
+            db: db.clone(),
+            clock: clock.clone(),
+        };
+        let worker = Worker::new(db.clone(), clock.clone(), registry(deps), wc);
         // The first heartbeat is written before we report started, so readiness is immediate.
         worker
             .beat(clock.now())
