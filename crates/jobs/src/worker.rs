@@ -125,7 +125,7 @@ impl WorkerConfig {
                 (Queue::Default, 2),
             ]),
             lease: Duration::from_secs(60),
-            poll_interval: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(200),
             heartbeat_interval: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(25),
         }

@@ -338,7 +338,7 @@ impl Config {
                 .unwrap_or_else(|| "data/media".into()),
         );
         let ai_concurrency = match r.raw("EATFIT_AI_CONCURRENCY") {
-            None => 32,
+            None => 128,
             Some(v) => match v.parse::<usize>() {
                 Ok(n) if (1..=512).contains(&n) => n,
                 _ => {
@@ -346,7 +346,7 @@ impl Config {
                         "EATFIT_AI_CONCURRENCY",
                         format!("must be an integer from 1 to 512 (got `{v}`)"),
                     );
-                    32
+                    128
                 }
             },
         };

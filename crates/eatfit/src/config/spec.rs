@@ -184,7 +184,7 @@ pub const VARS: &[Var] = &[
         name: "EATFIT_AI_CONCURRENCY",
         secret: false,
         need: Need::Optional,
-        default: Some("32"),
+        default: Some("128"),
         example: "",
         help: "How many recognitions one worker runs at once (the `ai` queue; they mostly wait on the provider). The billing, notify and default queues run 2 each.",
         roles: &[Serve, Worker],
