@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod bot;
 pub mod coach;
 pub mod diary;

@@ -7,6 +7,7 @@ mod m0001_core;
 mod m0002_jobs;
 mod m0003_weights;
 mod m0004_recognition;
+mod m0005_alerts;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_jobs::Migration),
             Box::new(m0003_weights::Migration),
             Box::new(m0004_recognition::Migration),
+            Box::new(m0005_alerts::Migration),
         ]
     }
 }
