@@ -67,6 +67,8 @@ pub enum FailureKind {
     Server,
     /// Could not connect.
     Network,
+    /// The recognizer does not offer this operation (text on the proxy client).
+    Unsupported,
 }
 
 impl FailureKind {
@@ -80,6 +82,7 @@ impl FailureKind {
             FailureKind::Config => "config_error",
             FailureKind::Server => "server_error",
             FailureKind::Network => "network_error",
+            FailureKind::Unsupported => "unsupported",
         }
     }
 }
@@ -133,6 +136,31 @@ pub trait Recognizer: Send + Sync {
         deadline: Deadline,
         trace_id: &str,
     ) -> Result<Recognition, RecognizeError>;
+
+    /// Whether [`Recognizer::recognize_text`] is implemented (the backend parses text offline
+    /// otherwise, without calling it).
+    fn supports_text(&self) -> bool {
+        false
+    }
+
+    /// Items from a free-text meal description before `deadline`. The default answers
+    /// `AI_NOT_CONFIGURED` / [`FailureKind::Unsupported`]: the proxy has no text endpoint, so a
+    /// backend behind a remote proxy ([`AiProxyClient`]) parses text offline; [`InProcess`]
+    /// implements it.
+    async fn recognize_text(
+        &self,
+        text: String,
+        locale: Locale,
+        deadline: Deadline,
+        trace_id: &str,
+    ) -> Result<Recognition, RecognizeError> {
+        let _ = (text, locale, deadline, trace_id);
+        Err(RecognizeError::new(
+            AiErrorCode::AiNotConfigured,
+            FailureKind::Unsupported,
+            "this recognizer has no text path",
+        ))
+    }
 }
 
 /// Could not build the client.
@@ -163,10 +191,26 @@ impl AiProxyClient {
         key_id: Option<String>,
         http_timeout: Duration,
     ) -> Result<Self, ClientInitError> {
+        Self::with_root_certificates(base_url, secret, key_id, http_timeout, &[])
+    }
+
+    /// As [`AiProxyClient::new`], also trusting `roots` (e.g. the private CA that signed the
+    /// proxy's certificate) on top of the built-in web roots.
+    pub fn with_root_certificates(
+        base_url: Url,
+        secret: SecretString,
+        key_id: Option<String>,
+        http_timeout: Duration,
+        roots: &[reqwest::Certificate],
+    ) -> Result<Self, ClientInitError> {
         let join = |p: &str| base_url.join(p).map_err(|e| ClientInitError(e.to_string()));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("eatfit24-backend/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("eatfit24-backend/", env!("CARGO_PKG_VERSION")));
+        for root in roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let http = builder
             .build()
             .map_err(|e| ClientInitError(e.to_string()))?;
         Ok(Self {
@@ -536,37 +580,29 @@ impl Recognizer for InProcess {
         trace_id: &str,
     ) -> Result<Recognition, RecognizeError> {
         let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        match self
-            .engine
+        self.engine
             .recognize_upload(image, comment, locale, deadline, trace_id)
             .await
-        {
-            Ok(r) => Ok(Recognition {
-                totals: r.total,
-                is_food: true,
-                confidence: Some(r.confidence),
-                gate_reason: r.reason,
-                notes: r.notes,
-                trace_id: trace_id.to_owned(),
-                items: r.items,
-            }),
-            Err(f) => {
-                let kind = match f.code.def().category {
-                    domain::error::AiErrorCategory::Timeout => FailureKind::Timeout,
-                    domain::error::AiErrorCategory::Config => FailureKind::Config,
-                    domain::error::AiErrorCategory::Server => FailureKind::Server,
-                    _ => FailureKind::Business,
-                };
-                Err(RecognizeError {
-                    code: f.code,
-                    kind,
-                    retry_after: f.retry_after,
-                    http_status: None,
-                    raw_code: None,
-                    detail: f.detail,
-                })
-            }
-        }
+            .map(|r| r.into_recognition(trace_id))
+            .map_err(RecognizeError::from)
+    }
+
+    fn supports_text(&self) -> bool {
+        true
+    }
+
+    async fn recognize_text(
+        &self,
+        text: String,
+        locale: Locale,
+        deadline: Deadline,
+        trace_id: &str,
+    ) -> Result<Recognition, RecognizeError> {
+        self.engine
+            .recognize_text(&text, locale, deadline, trace_id)
+            .await
+            .map(|r| r.into_recognition(trace_id))
+            .map_err(RecognizeError::from)
     }
 }
 

@@ -1,17 +1,21 @@
 //! The recognition pipeline both the proxy and the in-process recognizer run:
 //! image checks → normalisation (on a blocking thread) → provider (one call, or gate then
 //! recognition) → decision table → grounding and sanity checks → totals.
+//!
+//! The text path ([`Engine::recognize_text`]) is the same without the image and the gate:
+//! provider (one text call) → grounding and sanity checks → totals.
 
 use std::sync::Arc;
 
 use domain::error::{AiErrorCode, Locale};
 use imaging::{ImageFormat, NormalizeOptions};
 
+use crate::client::{FailureKind, Recognition, RecognizeError};
 use crate::contract::{Item, RecognitionResult, SuccessBody, Total};
 use crate::deadline::Deadline;
 use crate::decision::{self, GateDecision, Thresholds};
 use crate::grounding::{self, Checks};
-use crate::provider::{ImageRequest, Mode, Provider, ProviderError, Stage};
+use crate::provider::{ImageRequest, Mode, Provider, ProviderError, Stage, TextRequest};
 
 /// Default upload cap: 5 MiB (`MAX_IMAGE_SIZE_BYTES`).
 pub const DEFAULT_MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -72,6 +76,20 @@ impl Recognized {
             },
         )
     }
+
+    /// What the backend stores.
+    #[must_use]
+    pub fn into_recognition(self, trace_id: &str) -> Recognition {
+        Recognition {
+            items: self.items,
+            totals: self.total,
+            is_food: true,
+            confidence: Some(self.confidence),
+            gate_reason: self.reason,
+            notes: self.notes,
+            trace_id: trace_id.to_owned(),
+        }
+    }
 }
 
 /// A failed recognition: the catalogue code, and a detail for logs only.
@@ -104,6 +122,26 @@ impl Failure {
             code,
             retry_after: e.retry_after_secs(),
             detail: format!("{} call: {e}", stage.as_str()),
+        }
+    }
+}
+
+impl From<Failure> for RecognizeError {
+    /// The in-process recognizer's error: the kind from the code's catalogue category.
+    fn from(f: Failure) -> Self {
+        let kind = match f.code.def().category {
+            domain::error::AiErrorCategory::Timeout => FailureKind::Timeout,
+            domain::error::AiErrorCategory::Config => FailureKind::Config,
+            domain::error::AiErrorCategory::Server => FailureKind::Server,
+            _ => FailureKind::Business,
+        };
+        RecognizeError {
+            code: f.code,
+            kind,
+            retry_after: f.retry_after,
+            http_status: None,
+            raw_code: None,
+            detail: f.detail,
         }
     }
 }
@@ -292,6 +330,62 @@ impl Engine {
             gate,
             confidence: decision::effective_confidence(confidence),
             reason,
+            items,
+            total,
+            notes: analysis.notes,
+        })
+    }
+
+    /// Items from a free-text meal description: one provider call (no image, no gate), then the
+    /// same grounding and sanity checks as a photo. Nothing usable → `EMPTY_RESULT`.
+    pub async fn recognize_text(
+        &self,
+        text: &str,
+        locale: Locale,
+        deadline: Deadline,
+        trace_id: &str,
+    ) -> Result<Recognized, Failure> {
+        let req = TextRequest {
+            text,
+            locale,
+            deadline,
+            trace_id,
+        };
+        let analysis = self
+            .provider
+            .analyze_text(&req)
+            .await
+            .map_err(|e| Failure::provider(Stage::Text, &e))?;
+        let returned = analysis.items.len();
+        let grounded = grounding::ground_all(analysis.items, &self.config.checks);
+        tracing::info!(
+            trace_id,
+            stage = Stage::Text.as_str(),
+            items_returned = returned,
+            items_kept = grounded.items.len(),
+            items_grounded = grounded.items.iter().filter(|i| i.grounded).count(),
+            items_rejected = grounded.rejected.len(),
+            "text recognition checked"
+        );
+        let items = grounded.items;
+        if items.is_empty() {
+            return Err(Failure::new(
+                AiErrorCode::EmptyResult,
+                format!("no usable items in the text reply ({returned} returned)"),
+            ));
+        }
+        // No gate for text: the confidence is the items' mean (1 when the model gave none).
+        let known: Vec<f64> = items.iter().filter_map(|i| i.confidence).collect();
+        let confidence = if known.is_empty() {
+            1.0
+        } else {
+            decision::effective_confidence(Some(known.iter().sum::<f64>() / known.len() as f64))
+        };
+        let total = Total::of(&items);
+        Ok(Recognized {
+            gate: GateDecision::Food,
+            confidence,
+            reason: None,
             items,
             total,
             notes: analysis.notes,

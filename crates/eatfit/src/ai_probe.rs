@@ -24,16 +24,7 @@ pub struct AiProxyProbe {
 
 impl AiProxyProbe {
     pub fn new(config: AiProxyConfig) -> Result<Arc<Self>, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(3))
-            .build()?;
-        Ok(Arc::new(Self {
-            config,
-            http,
-            cached: Mutex::new(None),
-            cache_for: CACHE_FOR,
-        }))
+        Self::build(config, CACHE_FOR, &[])
     }
 
     /// The same probe with another cache lifetime (tests use zero).
@@ -41,10 +32,31 @@ impl AiProxyProbe {
         config: AiProxyConfig,
         cache_for: Duration,
     ) -> Result<Arc<Self>, reqwest::Error> {
-        let probe = Self::new(config)?;
+        Self::build(config, cache_for, &[])
+    }
+
+    /// The probe trusting `roots` (AI_PROXY_CA_FILE) on top of the built-in web roots.
+    pub fn with_root_certificates(
+        config: AiProxyConfig,
+        roots: &[reqwest::Certificate],
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        Self::build(config, CACHE_FOR, roots)
+    }
+
+    fn build(
+        config: AiProxyConfig,
+        cache_for: Duration,
+        roots: &[reqwest::Certificate],
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(3));
+        for root in roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
         Ok(Arc::new(Self {
-            config: probe.config.clone(),
-            http: probe.http.clone(),
+            config,
+            http: builder.build()?,
             cached: Mutex::new(None),
             cache_for,
         }))

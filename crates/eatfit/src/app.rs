@@ -136,11 +136,12 @@ fn api_settings(config: &Config) -> ApiSettings {
 /// only; prod refuses to start). Built once at start, so a bad configuration fails the start.
 pub fn recognizer(config: &Config) -> anyhow::Result<Option<Arc<dyn ai::Recognizer>>> {
     if let Some(p) = &config.ai_proxy {
-        let client = ai::AiProxyClient::new(
+        let client = ai::AiProxyClient::with_root_certificates(
             p.url.clone(),
             p.secret.clone(),
             p.key_id.clone(),
             Duration::from_secs(95),
+            &config.ai_proxy_ca,
         )
         .context("building the AI proxy client")?;
         return Ok(Some(Arc::new(client)));
@@ -185,9 +186,10 @@ impl ReadinessCheck for LlmProbe {
 fn checks(config: &Config) -> anyhow::Result<Vec<Arc<dyn ReadinessCheck>>> {
     let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
     match (&config.ai_proxy, &config.llm) {
-        (Some(ai), _) => {
-            checks.push(AiProxyProbe::new(ai.clone()).context("building the AI proxy client")?)
-        }
+        (Some(ai), _) => checks.push(
+            AiProxyProbe::with_root_certificates(ai.clone(), &config.ai_proxy_ca)
+                .context("building the AI proxy client")?,
+        ),
         (None, Some(llm)) => checks.push(Arc::new(LlmProbe {
             engine: llm.engine().context("building the in-process recognizer")?,
             cached: tokio::sync::Mutex::new(None),
@@ -336,16 +338,33 @@ async fn start_ai_proxy(config: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("binding {}", config.listen))?;
     let public_addr = listener.local_addr()?;
     let router = ai::proxy::router(state);
-    let sd = shutdown.clone();
-    tasks.spawn(async move {
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { sd.cancelled().await })
-            .await
-        {
-            tracing::error!(error = %e, "AI proxy server stopped with an error");
+    let scheme = if config.ai_proxy_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    match &config.ai_proxy_tls {
+        Some(tls) => {
+            let listener = TlsListener::spawn(listener, tls.server.clone(), shutdown.clone());
+            spawn_proxy_server(&mut tasks, listener, router, shutdown.clone());
+            tracing::info!(
+                addr = %public_addr, internal = %internal_addr, scheme,
+                cert_file = %tls.cert_file.display(), key_file = %tls.key_file.display(),
+                "eatfit ai-proxy listening over HTTPS (TLS 1.2/1.3)"
+            );
         }
-    });
-    tracing::info!(addr = %public_addr, internal = %internal_addr, "eatfit ai-proxy listening");
+        None => {
+            spawn_proxy_server(&mut tasks, listener, router, shutdown.clone());
+            if config.is_prod() {
+                tracing::warn!(
+                    addr = %public_addr, internal = %internal_addr, scheme,
+                    "eatfit ai-proxy listening over plain HTTP: keep it on a private network, or set AI_PROXY_TLS_CERT_FILE and AI_PROXY_TLS_KEY_FILE"
+                );
+            } else {
+                tracing::info!(addr = %public_addr, internal = %internal_addr, scheme, "eatfit ai-proxy listening over plain HTTP");
+            }
+        }
+    }
     Ok(Running {
         state: None,
         public_addr: Some(public_addr),
@@ -353,6 +372,106 @@ async fn start_ai_proxy(config: &Config) -> anyhow::Result<Running> {
         shutdown,
         tasks,
     })
+}
+
+/// Serves the AI proxy router on `listener` (plain TCP or [`TlsListener`]) until `shutdown`.
+fn spawn_proxy_server<L>(
+    tasks: &mut tokio::task::JoinSet<()>,
+    listener: L,
+    router: axum::Router,
+    shutdown: CancellationToken,
+) where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tasks.spawn(async move {
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+        {
+            tracing::error!(error = %e, "AI proxy server stopped with an error");
+        }
+    });
+}
+
+/// How long a client may take to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A listener that yields TLS streams to `axum::serve`. Handshakes run in their own tasks, so
+/// a slow or hostile client never holds up the others; failed handshakes (plain HTTP on the
+/// TLS port, an untrusted certificate) are logged at debug and dropped.
+struct TlsListener {
+    incoming: tokio::sync::mpsc::Receiver<(
+        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        std::net::SocketAddr,
+    )>,
+    local_addr: std::net::SocketAddr,
+}
+
+impl TlsListener {
+    fn spawn(
+        tcp: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let local_addr = tcp
+            .local_addr()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+        let (tx, incoming) = tokio::sync::mpsc::channel(64);
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    accepted = tcp.accept() => match accepted {
+                        Ok(pair) => pair,
+                        Err(e) => {
+                            // Usually EMFILE: back off instead of spinning.
+                            tracing::warn!(error = %e, "AI proxy: accepting a connection failed");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    },
+                };
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(tls)) => {
+                            let _ = tx.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(peer = %peer, error = %e, "AI proxy: TLS handshake failed")
+                        }
+                        Err(_) => {
+                            tracing::debug!(peer = %peer, "AI proxy: TLS handshake timed out")
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            incoming,
+            local_addr,
+        }
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.incoming.recv().await {
+            Some(conn) => conn,
+            // The accept loop stopped (shutdown): no more connections.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local_addr)
+    }
 }
 
 impl Running {

@@ -8,8 +8,9 @@
 //!   original's retries were free).
 //! * [`register_jobs`]: `ai.recognize` (compare-and-set photo transitions, cancellation checked
 //!   between stages, the final write loses to an earlier cancel, every error ends FAILED with a
-//!   catalogue code and releases the slot), `ai.recognize_text` (offline parsing with the food
-//!   table) and the reaper `ai.reap` ([`periodic`]).
+//!   catalogue code and releases the slot), `ai.recognize_text` (the LLM when the recognizer has
+//!   a text path; else, or when it fails, offline parsing with the food table) and the reaper
+//!   `ai.reap` ([`periodic`]).
 //! * [`Service::cancel_task`] / [`Service::cancel_batch`]: ownership checked for every id,
 //!   cancel is a CAS, the slot is released and the meal is ALWAYS finalised.
 //! * The quota slot is owned by the task while `ai_tasks.quota_day` is set; releasing clears it
@@ -41,7 +42,7 @@ pub use work::{RecognitionDeps, register_jobs};
 
 /// Job kind: recognise one photo task (`{task_id}`).
 pub const KIND_RECOGNIZE: &str = "ai.recognize";
-/// Job kind: parse one text task offline (`{task_id}`).
+/// Job kind: parse one text task, with the LLM or offline (`{task_id}`).
 pub const KIND_RECOGNIZE_TEXT: &str = "ai.recognize_text";
 /// Job kind: fail tasks past their deadline.
 pub const KIND_REAP: &str = "ai.reap";
@@ -120,7 +121,7 @@ pub struct PhotoSubmission {
     pub trace_id: String,
 }
 
-/// A meal description to log (parsed offline).
+/// A meal description to log (parsed by the LLM when configured, offline otherwise).
 #[derive(Debug, Clone)]
 pub struct TextSubmission {
     pub user: UserId,
@@ -206,7 +207,7 @@ impl Service {
         submit::submit_photo(self, req).await
     }
 
-    /// Submits a text to log offline.
+    /// Submits a text to log (the LLM when configured, offline otherwise).
     pub async fn submit_text(&self, req: TextSubmission) -> Result<Submitted, SubmitError> {
         submit::submit_text(self, req).await
     }

@@ -1,6 +1,13 @@
 //! Job handlers: `ai.recognize`, `ai.recognize_text`, and the reaper `ai.reap`.
+//!
+//! Text logging (DESIGN.md §6) uses the LLM when the recognizer has a text path
+//! ([`ai::Recognizer::supports_text`]: the in-process engine; a remote proxy has no text endpoint)
+//! and the built-in parser and table otherwise. Any LLM failure (timeout, 5xx, unreadable reply,
+//! no usable items, misconfiguration) falls back to the offline parser, so text logging never
+//! depends on the provider being up. Which path produced the items is stored in
+//! `result.meta.path` and counted in `eatfit_text_logging_total{path}`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use domain::clock::SharedClock;
@@ -19,7 +26,8 @@ use crate::{DynRecognizer, KIND_REAP, KIND_RECOGNIZE, KIND_RECOGNIZE_TEXT, REAP_
 /// What the recognition jobs need.
 #[derive(Clone)]
 pub struct RecognitionDeps {
-    /// The photo recognizer (`None`: photo tasks fail with `AI_NOT_CONFIGURED`; text works).
+    /// The recognizer (`None`: photo tasks fail with `AI_NOT_CONFIGURED`; text is parsed
+    /// offline).
     pub recognizer: Option<DynRecognizer>,
     pub media: media::MediaStore,
     pub db: Db,
@@ -385,6 +393,100 @@ pub(crate) fn parse_text(text: &str) -> Vec<ai::contract::Item> {
         .collect()
 }
 
+/// Which path produced a text task's items (`result.meta.path`, the metric's `path` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextPath {
+    /// The LLM's items.
+    Llm,
+    /// The offline parser; no LLM was tried.
+    Offline,
+    /// The offline parser after the LLM failed.
+    LlmFallback,
+}
+
+impl TextPath {
+    fn as_str(self) -> &'static str {
+        match self {
+            TextPath::Llm => "llm",
+            TextPath::Offline => "offline",
+            TextPath::LlmFallback => "llm_fallback",
+        }
+    }
+}
+
+/// Longest wait for the LLM on a text task (the task's own deadline may cut it further).
+const TEXT_LLM_BUDGET: Duration = Duration::from_secs(30);
+
+/// The items of a text task: the LLM's when the recognizer has a text path, else (or on any
+/// LLM failure) the offline parser's. Never fails.
+async fn text_items(
+    d: &RecognitionDeps,
+    task: &ai_task::Model,
+    text: &str,
+) -> (Vec<ai::contract::Item>, TextPath, Option<String>) {
+    let trace_id = task.trace_id.as_str();
+    let Some(recognizer) = d.recognizer.as_ref().filter(|r| r.supports_text()) else {
+        return (parse_text(text), TextPath::Offline, None);
+    };
+    let chars = text.chars().count();
+    if chars > ai::provider::MAX_TEXT_CHARS {
+        tracing::info!(
+            trace_id,
+            task_id = %task.task_id,
+            chars,
+            max = ai::provider::MAX_TEXT_CHARS,
+            "text longer than the LLM accepts; parsed offline"
+        );
+        return (parse_text(text), TextPath::Offline, None);
+    }
+    let budget = (task.deadline_at - d.clock.now())
+        .to_std()
+        .unwrap_or_default()
+        .min(TEXT_LLM_BUDGET);
+    let started = Instant::now();
+    let outcome = recognizer
+        .recognize_text(
+            text.to_owned(),
+            Locale::Ru,
+            ai::Deadline::after(budget),
+            trace_id,
+        )
+        .await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(rec) => (rec.items, TextPath::Llm, rec.notes),
+        Err(e) => {
+            if matches!(
+                e.kind,
+                ai::client::FailureKind::Auth | ai::client::FailureKind::Config
+            ) {
+                tracing::error!(
+                    alert = true,
+                    trace_id,
+                    task_id = %task.task_id,
+                    code = e.code.as_str(),
+                    kind = e.kind.as_str(),
+                    detail = %e.detail,
+                    duration_ms,
+                    "text LLM misconfigured (credentials, URL or model rejected); every text is \
+                     parsed offline until the AI configuration is fixed"
+                );
+            } else {
+                tracing::warn!(
+                    trace_id,
+                    task_id = %task.task_id,
+                    code = e.code.as_str(),
+                    kind = e.kind.as_str(),
+                    detail = %e.detail,
+                    duration_ms,
+                    "text LLM failed; parsed offline instead"
+                );
+            }
+            (parse_text(text), TextPath::LlmFallback, None)
+        }
+    }
+}
+
 async fn run_text(d: &RecognitionDeps, task_id: &str) -> Result<(), JobError> {
     let Some(task) = load_task(&d.db, task_id).await? else {
         return Ok(());
@@ -392,8 +494,11 @@ async fn run_text(d: &RecognitionDeps, task_id: &str) -> Result<(), JobError> {
     if task.status != crate::status::PROCESSING {
         return Ok(());
     }
+    let text = task.input_text.clone().unwrap_or_default();
+    // No transaction is open while the LLM runs; a cancel meanwhile wins the final CAS.
+    let (items, path, notes) = text_items(d, &task, &text).await;
+    metrics::counter!("eatfit_text_logging_total", "path" => path.as_str()).increment(1);
     let now = d.clock.now();
-    let items = parse_text(task.input_text.as_deref().unwrap_or_default());
     let txn = d.db.conn().begin().await.map_err(StoreError::from)?;
     let meal = match task.meal_id {
         Some(id) => meal::Entity::find_by_id(id)
@@ -421,7 +526,12 @@ async fn run_text(d: &RecognitionDeps, task_id: &str) -> Result<(), JobError> {
         None,
         &items,
         totals,
-        json!({"source": "text", "trace_id": task.trace_id}),
+        json!({
+            "source": "text",
+            "path": path.as_str(),
+            "notes": notes,
+            "trace_id": task.trace_id,
+        }),
     );
     let won = sql::exec(
         &txn,

@@ -454,6 +454,12 @@ impl FakeLlm {
         self.shared.with(|i| i.probe_hits)
     }
 
+    /// A reply of the text schema (`{"items": …, "notes": null}`, no gate fields) with these
+    /// items (see [`FakeLlm::items`]).
+    pub fn text_reply(items: Value) -> Behavior {
+        Behavior::Content(json!({"items": items, "notes": null}).to_string())
+    }
+
     /// Items JSON from `(name, grams, kcal, protein, fat, carbohydrates)` tuples.
     pub fn items(items: &[(&str, f64, f64, f64, f64, f64)]) -> Value {
         Value::Array(

@@ -5,6 +5,7 @@
 //! * One request per photo by default ([`Mode::Single`]): a strict `json_schema` reply with
 //!   `is_food`, `confidence`, `reason`, `items`, `notes`. [`Mode::Gated`] runs the original's
 //!   two calls (a gate model first, then recognition) — see [`crate::pipeline`].
+//! * A text path ([`text`]): items from a free-text meal description, one call, no image.
 //! * Errors are classified from typed causes ([`ProviderError`]): reqwest's timeout/connect
 //!   flags, the HTTP status, our parser's result — never by looking for words in messages.
 //! * **Retries happen here and nowhere else**: up to [`RetryPolicy::attempts`] (3), backoff
@@ -16,6 +17,7 @@
 
 pub mod parse;
 pub mod prompt;
+pub mod text;
 mod wire;
 
 use std::time::Duration;
@@ -29,6 +31,7 @@ use tokio::time::Instant;
 use url::Url;
 
 pub use parse::{Analysis, GateReply, ParseError};
+pub use text::{MAX_TEXT_CHARS, TextRequest};
 pub use wire::FinishReason;
 use wire::{ChatRequest, ChatResponse, Content, ImageUrl, Message, Part, Usage};
 
@@ -41,6 +44,8 @@ pub enum Stage {
     Gate,
     /// Recognition (single-call mode, or the second call).
     Recognize,
+    /// Items from a free-text meal description (no image).
+    Text,
 }
 
 impl Stage {
@@ -50,6 +55,7 @@ impl Stage {
         match self {
             Stage::Gate => "gate",
             Stage::Recognize => "recognize",
+            Stage::Text => "text",
         }
     }
 }
@@ -510,7 +516,8 @@ impl Provider {
                 &model,
                 &body,
                 self.config.recognize_timeout,
-                req,
+                req.deadline,
+                req.trace_id,
             )
             .await?;
         parse::analysis(&c.content).map_err(|e| truncation(e, c.finish).into())
@@ -541,7 +548,14 @@ impl Provider {
             response_format: self.response_format("food_gate", prompt::gate_schema()),
         };
         let c = self
-            .call(Stage::Gate, &model, &body, self.config.gate_timeout, req)
+            .call(
+                Stage::Gate,
+                &model,
+                &body,
+                self.config.gate_timeout,
+                req.deadline,
+                req.trace_id,
+            )
             .await?;
         parse::gate_reply(&c.content).map_err(|e| truncation(e, c.finish).into())
     }
@@ -553,7 +567,8 @@ impl Provider {
         model: &str,
         body: &ChatRequest<'_>,
         stage_timeout: Duration,
-        req: &ImageRequest<'_>,
+        deadline: Deadline,
+        trace_id: &str,
     ) -> Result<Completion, ProviderError> {
         let payload =
             serde_json::to_vec(body).map_err(|e| ProviderError::Invalid(e.to_string()))?;
@@ -561,14 +576,14 @@ impl Provider {
         let attempts = policy.attempts.max(1);
         let mut attempt = 1;
         loop {
-            let remaining = req.deadline.remaining();
+            let remaining = deadline.remaining();
             if remaining < policy.min_attempt {
                 tracing::warn!(
                     callee = "llm",
                     stage = stage.as_str(),
                     model,
                     attempt,
-                    trace_id = req.trace_id,
+                    trace_id,
                     remaining_ms = remaining.as_millis() as u64,
                     "no time left before the deadline; not calling the provider"
                 );
@@ -576,7 +591,7 @@ impl Provider {
             }
             let timeout = stage_timeout.min(remaining);
             let started = Instant::now();
-            let result = self.attempt(payload.clone(), timeout, req.trace_id).await;
+            let result = self.attempt(payload.clone(), timeout, trace_id).await;
             let elapsed = started.elapsed();
             let status = match &result {
                 Ok(_) => "200".to_owned(),
@@ -609,7 +624,7 @@ impl Provider {
                         attempt,
                         duration_ms,
                         outcome = "ok",
-                        trace_id = req.trace_id,
+                        trace_id,
                         prompt_tokens = c.usage.and_then(|u| u.prompt_tokens),
                         completion_tokens = c.usage.and_then(|u| u.completion_tokens),
                         "provider call finished"
@@ -625,7 +640,7 @@ impl Provider {
                         } => policy.backoff(attempt).max(*ra).min(policy.max_backoff),
                         _ => policy.backoff(attempt),
                     };
-                    let fits = req.deadline.remaining() > wait + policy.min_attempt;
+                    let fits = deadline.remaining() > wait + policy.min_attempt;
                     tracing::warn!(
                         callee = "llm",
                         stage = stage.as_str(),
@@ -633,7 +648,7 @@ impl Provider {
                         attempt,
                         duration_ms,
                         outcome = e.outcome(),
-                        trace_id = req.trace_id,
+                        trace_id,
                         will_retry = retry && fits,
                         "provider call failed"
                     );

@@ -76,6 +76,12 @@ pub fn comment_text(locale: Locale, comment: Option<&str>) -> String {
 /// comment cannot close the marker block), whitespace is trimmed, length capped.
 #[must_use]
 pub fn clean_comment(raw: &str) -> String {
+    clean_user_text(raw, MAX_COMMENT_CHARS)
+}
+
+/// [`clean_comment`] with another cap (characters): the cleaning of any user-supplied block.
+#[must_use]
+pub fn clean_user_text(raw: &str, max_chars: usize) -> String {
     let s: String = raw
         .chars()
         .map(|c| match c {
@@ -85,7 +91,7 @@ pub fn clean_comment(raw: &str) -> String {
             c if c.is_control() => ' ',
             c => c,
         })
-        .take(MAX_COMMENT_CHARS)
+        .take(max_chars)
         .collect();
     s.trim().to_owned()
 }
@@ -135,26 +141,32 @@ pub fn recognition_schema() -> Value {
             "is_food": {"type": "boolean"},
             "confidence": {"type": "number"},
             "reason": {"type": "string"},
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["name_ru", "name_en", "grams", "kcal", "protein", "fat",
-                                 "carbohydrates", "confidence"],
-                    "properties": {
-                        "name_ru": {"type": "string"},
-                        "name_en": {"type": "string"},
-                        "grams": {"type": "number"},
-                        "kcal": {"type": "number"},
-                        "protein": {"type": "number"},
-                        "fat": {"type": "number"},
-                        "carbohydrates": {"type": "number"},
-                        "confidence": {"type": "number"}
-                    }
-                }
-            },
+            "items": items_schema(),
             "notes": {"type": ["string", "null"]}
+        }
+    })
+}
+
+/// The strict JSON schema of the `items` list (shared by the photo and the text replies).
+#[must_use]
+pub fn items_schema() -> Value {
+    json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name_ru", "name_en", "grams", "kcal", "protein", "fat",
+                         "carbohydrates", "confidence"],
+            "properties": {
+                "name_ru": {"type": "string"},
+                "name_en": {"type": "string"},
+                "grams": {"type": "number"},
+                "kcal": {"type": "number"},
+                "protein": {"type": "number"},
+                "fat": {"type": "number"},
+                "carbohydrates": {"type": "number"},
+                "confidence": {"type": "number"}
+            }
         }
     })
 }

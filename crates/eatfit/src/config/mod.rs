@@ -7,9 +7,12 @@ pub mod spec;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use domain::ids::TelegramId;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use secrecy::{ExposeSecret, SecretString};
 use store::{Backend, DbUrl};
 
@@ -116,6 +119,15 @@ pub struct AiProxyConfig {
     pub key_id: Option<String>,
 }
 
+/// HTTPS of the `ai-proxy` listener, loaded and checked at start.
+#[derive(Debug, Clone)]
+pub struct ProxyTlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// TLS 1.2 and 1.3 only, `ring` provider, the certificate chain and key already checked.
+    pub server: Arc<rustls::ServerConfig>,
+}
+
 /// YooKassa credentials (used by billing).
 #[derive(Debug, Clone)]
 pub struct YooKassaConfig {
@@ -139,6 +151,10 @@ pub struct Config {
     pub log_filter: String,
     pub telegram: TelegramConfig,
     pub ai_proxy: Option<AiProxyConfig>,
+    /// Extra roots the AI proxy client trusts (AI_PROXY_CA_FILE); empty when unset.
+    pub ai_proxy_ca: Vec<reqwest::Certificate>,
+    /// HTTPS for the `ai-proxy` role's listener; `None` serves plain HTTP.
+    pub ai_proxy_tls: Option<ProxyTlsConfig>,
     /// The LLM provider (the `ai-proxy` role, or in-process recognition in `serve`/`worker`).
     pub llm: Option<ai::AiConfig>,
     pub yookassa: YooKassaConfig,
@@ -183,6 +199,39 @@ fn is_private_host(url: &url::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
         Some(url::Host::Domain(d)) => d == "localhost" || !d.contains('.'),
         None => false,
+    }
+}
+
+fn read_file(r: &mut Reader<'_>, var: &str, path: &Path) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            r.problem(var, format!("cannot read {}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+/// Every `CERTIFICATE` block of a PEM file; at least one.
+fn read_pem_certs(
+    r: &mut Reader<'_>,
+    var: &str,
+    path: &Path,
+) -> Option<Vec<CertificateDer<'static>>> {
+    let bytes = read_file(r, var, path)?;
+    match CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>() {
+        Ok(certs) if !certs.is_empty() => Some(certs),
+        Ok(_) => {
+            r.problem(
+                var,
+                format!("{} holds no PEM CERTIFICATE block", path.display()),
+            );
+            None
+        }
+        Err(e) => {
+            r.problem(var, format!("{} is not valid PEM: {e}", path.display()));
+            None
+        }
     }
 }
 
@@ -372,6 +421,8 @@ impl Config {
 
         let telegram = Self::load_telegram(&mut r);
         let ai_proxy = Self::load_ai_proxy(&mut r);
+        let ai_proxy_ca = Self::load_ai_proxy_ca(&mut r);
+        let ai_proxy_tls = Self::load_proxy_tls(&mut r);
         let llm = Self::load_llm(&mut r);
         let yookassa = Self::load_yookassa(&mut r);
 
@@ -388,6 +439,8 @@ impl Config {
                 log_filter,
                 telegram,
                 ai_proxy,
+                ai_proxy_ca,
+                ai_proxy_tls,
                 llm,
                 yookassa,
             })
@@ -616,6 +669,110 @@ impl Config {
                 key_id,
             }),
             _ => None,
+        }
+    }
+
+    /// AI_PROXY_CA_FILE: every certificate in it must be a usable trust anchor.
+    fn load_ai_proxy_ca(r: &mut Reader<'_>) -> Vec<reqwest::Certificate> {
+        const CA: &str = "AI_PROXY_CA_FILE";
+        if !matches!(r.role, Role::Serve | Role::Api | Role::Worker) {
+            return Vec::new();
+        }
+        let Some(path) = r.raw(CA).map(PathBuf::from) else {
+            return Vec::new();
+        };
+        let Some(certs) = read_pem_certs(r, CA, &path) else {
+            return Vec::new();
+        };
+        let mut store = rustls::RootCertStore::empty();
+        let mut out = Vec::new();
+        for (i, der) in certs.into_iter().enumerate() {
+            let parsed = reqwest::Certificate::from_der(der.as_ref());
+            match (store.add(der), parsed) {
+                (Ok(()), Ok(cert)) => out.push(cert),
+                (Err(e), _) => r.problem(
+                    CA,
+                    format!(
+                        "certificate #{} in {} is not a usable CA: {e}",
+                        i + 1,
+                        path.display()
+                    ),
+                ),
+                (_, Err(e)) => r.problem(
+                    CA,
+                    format!("certificate #{} in {}: {e}", i + 1, path.display()),
+                ),
+            }
+        }
+        out
+    }
+
+    /// AI_PROXY_TLS_CERT_FILE + AI_PROXY_TLS_KEY_FILE (both or neither), for `ai-proxy` only.
+    fn load_proxy_tls(r: &mut Reader<'_>) -> Option<ProxyTlsConfig> {
+        const CERT: &str = "AI_PROXY_TLS_CERT_FILE";
+        const KEY: &str = "AI_PROXY_TLS_KEY_FILE";
+        if r.role != Role::AiProxy {
+            return None;
+        }
+        let (cert_file, key_file) = match (r.raw(CERT), r.raw(KEY)) {
+            (None, None) => return None,
+            (Some(c), Some(k)) => (PathBuf::from(c), PathBuf::from(k)),
+            (cert, _) => {
+                let (missing, other) = if cert.is_some() {
+                    (KEY, CERT)
+                } else {
+                    (CERT, KEY)
+                };
+                r.problem(
+                    missing,
+                    format!("is not set but {other} is; set both for HTTPS, or neither"),
+                );
+                return None;
+            }
+        };
+        let certs = read_pem_certs(r, CERT, &cert_file);
+        let key =
+            read_file(r, KEY, &key_file).and_then(|bytes| {
+                match PrivateKeyDer::from_pem_slice(&bytes) {
+                    Ok(k) => Some(k),
+                    Err(e) => {
+                        r.problem(
+                            KEY,
+                            format!(
+                                "{} holds no usable PEM private key (PKCS#8, PKCS#1 or SEC1): {e}",
+                                key_file.display()
+                            ),
+                        );
+                        None
+                    }
+                }
+            });
+        let (certs, key) = (certs?, key?);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let built = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key));
+        match built {
+            Ok(mut server) => {
+                // The proxy speaks HTTP/1.1 (axum without the http2 feature).
+                server.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Some(ProxyTlsConfig {
+                    cert_file,
+                    key_file,
+                    server: Arc::new(server),
+                })
+            }
+            Err(e) => {
+                r.problem(
+                    KEY,
+                    format!(
+                        "{} does not fit the certificate in {} ({CERT}): {e}",
+                        key_file.display(),
+                        cert_file.display()
+                    ),
+                );
+                None
+            }
         }
     }
 
