@@ -38,7 +38,7 @@ use store::entities::ai_task;
 use store::{Db, StoreError};
 
 pub use cancel::{CancelOutcome, CancelRequest};
-pub use work::{RecognitionDeps, register_jobs};
+pub use work::{MISCONFIGURED_ALERT, RecognitionDeps, register_jobs};
 
 /// Job kind: recognise one photo task (`{task_id}`).
 pub const KIND_RECOGNIZE: &str = "ai.recognize";

@@ -47,6 +47,9 @@ struct TaskPayload {
     task_id: String,
 }
 
+/// The alert rule raised when the recognizer rejects our credentials (ops.md §8.4).
+pub const MISCONFIGURED_ALERT: &str = "AIConfigOrAuthError";
+
 /// Registers `ai.recognize`, `ai.recognize_text` and `ai.reap`.
 pub fn register_jobs(registry: &mut Registry, deps: RecognitionDeps) {
     let d = deps.clone();
@@ -205,6 +208,8 @@ async fn run_photo(d: &RecognitionDeps, task_id: &str) -> Result<(), JobError> {
     match outcome {
         Ok(rec) => {
             save_success(d, &task, photo_id, photo.meal_id, rec).await?;
+            // A success proves the credentials work again: the next rejection pages anew.
+            store::alerts::resolve(&d.db, MISCONFIGURED_ALERT, "ai", d.clock.now()).await?;
         }
         Err(e) => {
             if matches!(
@@ -213,6 +218,17 @@ async fn run_photo(d: &RecognitionDeps, task_id: &str) -> Result<(), JobError> {
             ) {
                 metrics::counter!("eatfit_ai_proxy_requests_total", "outcome" => "auth_error")
                     .increment(1);
+                // Raised once, however many photos fail the same way (de-duplicated in the DB).
+                store::alerts::raise(
+                    &d.db,
+                    MISCONFIGURED_ALERT,
+                    "ai",
+                    "The recognizer rejected our credentials or URL (AI_SERVICE_MISCONFIGURED): \
+                     every photo fails until AI_PROXY_SECRET / AI_PROXY_URL / OPENROUTER_API_KEY \
+                     are fixed. Compare `eatfit config fingerprint` on both sides.",
+                    d.clock.now(),
+                )
+                .await?;
                 tracing::error!(
                     alert = true,
                     code = e.code.as_str(),

@@ -472,3 +472,33 @@ async fn offline_text_logging_without_any_provider() {
 
 #[allow(dead_code)]
 fn _assert_send(_: Arc<dyn ai::Recognizer>) {}
+
+#[tokio::test]
+async fn a_rejected_key_raises_one_alert_for_many_photos_and_a_success_resolves_it() {
+    let (llm, apps) = apps_with_ai().await;
+    for app in apps {
+        let svc = app.recognition();
+        let u1 = user(&app, 1301).await;
+        let u2 = user(&app, 1302).await;
+        llm.set_default(Behavior::Unauthorized);
+        for u in [u1, u1, u2] {
+            svc.submit_photo(photo(u)).await.expect("submit");
+        }
+        assert_eq!(app.run_jobs().await, 3);
+        let active = store::alerts::active(app.db()).await.expect("alerts");
+        assert_eq!(active.len(), 1, "one alert for three failures");
+        assert_eq!(active[0].rule, recognition::MISCONFIGURED_ALERT);
+        assert_eq!(active[0].occurrences, 3);
+
+        llm.set_default(Behavior::Success(success_items()));
+        svc.submit_photo(photo(u2)).await.expect("submit");
+        app.run_jobs().await;
+        assert!(
+            store::alerts::active(app.db())
+                .await
+                .expect("alerts")
+                .is_empty()
+        );
+        app.finish().await;
+    }
+}
