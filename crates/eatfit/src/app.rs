@@ -134,7 +134,10 @@ fn api_settings(config: &Config) -> ApiSettings {
 /// How this role recognises photos: the AI proxy over HTTP when `AI_PROXY_URL` is set, else the
 /// LLM provider in-process (no HTTP hop) when `OPENROUTER_API_KEY` is set, else not at all (dev
 /// only; prod refuses to start). Built once at start, so a bad configuration fails the start.
-pub fn recognizer(config: &Config) -> anyhow::Result<Option<Arc<dyn ai::Recognizer>>> {
+pub fn recognizer(
+    config: &Config,
+    engine: Option<&Arc<ai::Engine>>,
+) -> anyhow::Result<Option<Arc<dyn ai::Recognizer>>> {
     if let Some(p) = &config.ai_proxy {
         let client = ai::AiProxyClient::with_root_certificates(
             p.url.clone(),
@@ -146,11 +149,17 @@ pub fn recognizer(config: &Config) -> anyhow::Result<Option<Arc<dyn ai::Recogniz
         .context("building the AI proxy client")?;
         return Ok(Some(Arc::new(client)));
     }
-    if let Some(llm) = &config.llm {
-        let engine = llm.engine().context("building the in-process recognizer")?;
-        return Ok(Some(Arc::new(ai::InProcess::new(engine))));
+    Ok(engine.map(|e| Arc::new(ai::InProcess::new(e.clone())) as Arc<dyn ai::Recognizer>))
+}
+
+/// The in-process LLM engine (one per process: the recognizer and its readiness probe share it).
+fn engine(config: &Config) -> anyhow::Result<Option<Arc<ai::Engine>>> {
+    match (&config.ai_proxy, &config.llm) {
+        (None, Some(llm)) => Ok(Some(
+            llm.engine().context("building the in-process recognizer")?,
+        )),
+        _ => Ok(None),
     }
-    Ok(None)
 }
 
 /// Readiness of the in-process provider: the provider's own probe (key accepted, model known),
@@ -183,15 +192,18 @@ impl ReadinessCheck for LlmProbe {
     }
 }
 
-fn checks(config: &Config) -> anyhow::Result<Vec<Arc<dyn ReadinessCheck>>> {
+fn checks(
+    config: &Config,
+    engine: Option<&Arc<ai::Engine>>,
+) -> anyhow::Result<Vec<Arc<dyn ReadinessCheck>>> {
     let mut checks: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
-    match (&config.ai_proxy, &config.llm) {
+    match (&config.ai_proxy, engine) {
         (Some(ai), _) => checks.push(
             AiProxyProbe::with_root_certificates(ai.clone(), &config.ai_proxy_ca)
                 .context("building the AI proxy client")?,
         ),
-        (None, Some(llm)) => checks.push(Arc::new(LlmProbe {
-            engine: llm.engine().context("building the in-process recognizer")?,
+        (None, Some(engine)) => checks.push(Arc::new(LlmProbe {
+            engine: engine.clone(),
             cached: tokio::sync::Mutex::new(None),
         })),
         (None, None) => checks.push(Arc::new(NotConfigured("ai"))),
@@ -222,13 +234,14 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
     let db = open_db(config, role == Role::Serve).await?;
     let media = media::MediaStore::local(&config.media_dir)
         .with_context(|| format!("opening the media folder {}", config.media_dir.display()))?;
-    let recognizer = recognizer(config)?;
+    let engine = engine(config)?;
+    let recognizer = recognizer(config, engine.as_ref())?;
     let state = AppState::new(
         db.clone(),
         media.clone(),
         clock.clone(),
         api_settings(config),
-        checks(config)?,
+        checks(config, engine.as_ref())?,
     )
     .with_ai_configured(recognizer.is_some());
     let shutdown = CancellationToken::new();
