@@ -236,6 +236,30 @@ impl TestApp {
             .header("X-Telegram-Init-Data", self.init_data(telegram_id))
     }
 
+    /// Sends a request as `telegram_id` (with an optional JSON body) and returns the status and
+    /// the body as JSON (`Null` when empty, a JSON string when it is not JSON).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        telegram_id: i64,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut req = self.request_as(method, telegram_id, path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let v = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        (status, v)
+    }
+
     /// A request of any method with the user's initData.
     pub fn request_as(
         &self,
