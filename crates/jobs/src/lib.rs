@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod outbox;
 mod queue;
 pub mod scheduler;
 pub mod worker;

@@ -9,6 +9,7 @@ pub mod food_item;
 pub mod job;
 pub mod meal;
 pub mod meal_photo;
+pub mod notification;
 pub mod personal_plan;
 pub mod personal_plan_survey;
 pub mod photo_quota;

@@ -8,6 +8,7 @@ mod m0002_jobs;
 mod m0003_weights;
 mod m0004_recognition;
 mod m0005_alerts;
+mod m0006_outbox;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_weights::Migration),
             Box::new(m0004_recognition::Migration),
             Box::new(m0005_alerts::Migration),
+            Box::new(m0006_outbox::Migration),
         ]
     }
 }
