@@ -4,6 +4,10 @@
 //! `eatfit serve`; it asserts nothing.
 //!
 //! usage: bench_diary <base-url> <bot-token> [connections=64] [seconds=10] [path]
+//!
+//! With `BENCH_SEED_ONLY=1` it seeds, then prints the URL and the initData on two lines and
+//! exits, so that `scripts/bench` can drive the load from `wrk` (a C load generator that costs
+//! the 2-core machine far less CPU than this one, leaving more of it to the server measured).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,6 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .json()
         .await?;
     let meals = check["meals"].as_array().map(|m| m.len()).unwrap_or(0);
+    if std::env::var_os("BENCH_SEED_ONLY").is_some() {
+        println!("{url}\n{init}");
+        return Ok(());
+    }
 
     // Warm-up, then the measured run.
     let deadline = Instant::now() + Duration::from_secs(secs);

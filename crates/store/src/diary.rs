@@ -19,6 +19,8 @@ use sea_orm::{
 use crate::entities::{daily_goal, food_item, meal, meal_photo, profile};
 use crate::{Db, StoreError};
 
+mod doc;
+
 /// One meal with its items (oldest first) and all its photos (oldest first, every status).
 #[derive(Debug, Clone)]
 pub struct MealView {
@@ -132,6 +134,15 @@ pub async fn attach<C: ConnectionTrait>(
         .order_by_asc(meal_photo::Column::Id)
         .all(conn)
         .await?;
+    Ok(group(meals, items, photos))
+}
+
+/// Hands each meal its items and photos (kept in their given order).
+fn group(
+    meals: Vec<meal::Model>,
+    items: Vec<food_item::Model>,
+    photos: Vec<meal_photo::Model>,
+) -> Vec<MealView> {
     let mut items_by: HashMap<i64, Vec<food_item::Model>> = HashMap::new();
     for i in items {
         items_by.entry(i.meal_id).or_default().push(i);
@@ -140,14 +151,14 @@ pub async fn attach<C: ConnectionTrait>(
     for p in photos {
         photos_by.entry(p.meal_id).or_default().push(p);
     }
-    Ok(meals
+    meals
         .into_iter()
         .map(|meal| MealView {
             items: items_by.remove(&meal.id).unwrap_or_default(),
             photos: photos_by.remove(&meal.id).unwrap_or_default(),
             meal,
         })
-        .collect())
+        .collect()
 }
 
 /// The non-FAILED meals of `user`, newest first (date desc, created desc, id desc).
@@ -160,17 +171,15 @@ fn visible_meals(user: UserId) -> sea_orm::Select<meal::Entity> {
         .order_by_desc(meal::Column::Id)
 }
 
-/// The diary of `date`: four statements (meals, items, photos, goal) whatever the number of
-/// meals. FAILED meals are hidden.
+/// The diary of `date` in one statement whatever the number of meals (see [`doc`]). FAILED
+/// meals are hidden.
 pub async fn day(db: &Db, user: UserId, date: NaiveDate) -> Result<Day, StoreError> {
-    let conn = db.conn();
-    let meals = visible_meals(user)
-        .filter(meal::Column::Date.eq(date))
-        .all(conn)
-        .await?;
-    let meals = attach(conn, meals).await?;
-    let goal = active_goal(conn, user).await?;
-    Ok(Day { date, meals, goal })
+    let rows = doc::load(db.conn(), user, date).await?;
+    Ok(Day {
+        date,
+        meals: group(rows.meals, rows.items, rows.photos),
+        goal: rows.goal,
+    })
 }
 
 /// One page of the non-FAILED meals (1-based), and the total count.

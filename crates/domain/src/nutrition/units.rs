@@ -40,7 +40,7 @@ pub enum UnitError {
         max: String,
     },
     /// Portion weight outside `Grams::MIN..=Grams::MAX`.
-    #[error("Вес порции должен быть от 1 до 5000 г")]
+    #[error("Вес порции должен быть от 1 до 10000 г")]
     GramsOutOfRange,
 }
 
@@ -88,13 +88,13 @@ pub struct Grams(u32);
 impl Grams {
     /// Smallest portion.
     pub const MIN: u32 = 1;
-    /// Largest portion of one item (a plausibility cap; the original had none).
-    pub const MAX: u32 = 5000;
+    /// Largest portion of one item: the original Mini App's limit (its backend had none).
+    pub const MAX: u32 = 10_000;
 
     /// Parses a portion weight.
     ///
     /// # Errors
-    /// [`UnitError::GramsOutOfRange`] outside `1..=5000`.
+    /// [`UnitError::GramsOutOfRange`] outside `1..=10000`.
     pub fn parse(grams: i64) -> Result<Self, UnitError> {
         match u32::try_from(grams) {
             Ok(g) if (Self::MIN..=Self::MAX).contains(&g) => Ok(Self(g)),
@@ -157,7 +157,7 @@ impl<'de> Deserialize<'de> for Grams {
         impl Visitor<'_> for GramsVisitor {
             type Value = Grams;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer number of grams from 1 to 5000")
+                f.write_str("an integer number of grams from 1 to 10000")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Grams, E> {
                 Grams::parse(v).map_err(E::custom)
@@ -482,9 +482,9 @@ mod tests {
     #[test]
     fn grams_range() {
         assert_eq!(Grams::parse(1).map(Grams::get), Ok(1));
-        assert_eq!(Grams::parse(5000).map(Grams::get), Ok(5000));
+        assert_eq!(Grams::parse(10_000).map(Grams::get), Ok(10_000));
         assert_eq!(Grams::parse(0), Err(UnitError::GramsOutOfRange));
-        assert_eq!(Grams::parse(5001), Err(UnitError::GramsOutOfRange));
+        assert_eq!(Grams::parse(10_001), Err(UnitError::GramsOutOfRange));
         assert_eq!(Grams::parse(-3), Err(UnitError::GramsOutOfRange));
         assert_eq!(Grams::parse_f64(150.0).map(Grams::get), Ok(150));
         assert_eq!(Grams::parse_f64(150.5), Err(UnitError::NotAnInteger));
