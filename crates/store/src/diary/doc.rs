@@ -91,11 +91,11 @@ pub(super) async fn load<C: ConnectionTrait>(
     let doc: Doc = serde_json::from_str(&text)
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Type(format!("diary document: {e}"))))?;
     let mut meals: Vec<meal::Model> = doc.meals.into_iter().map(Into::into).collect();
-    meals.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    meals.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
     let mut items: Vec<food_item::Model> = doc.items.into_iter().map(Into::into).collect();
-    items.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+    items.sort_by_key(|i| (i.created_at, i.id));
     let mut photos: Vec<meal_photo::Model> = doc.photos.into_iter().map(Into::into).collect();
-    photos.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+    photos.sort_by_key(|p| (p.created_at, p.id));
     Ok(DayRows {
         meals,
         items,
