@@ -136,5 +136,16 @@ pub fn envelope(code: ErrorCode, message: String, details: Value) -> Response {
         .into_response()
 }
 
+/// The general envelope with a feature's own code (billing keeps the original's codes such as
+/// `INVALID_PLAN`, which are not in the general catalogue).
+pub fn envelope_raw(status: u16, code: &str, message: String, details: Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message, "details": details } })),
+    )
+        .into_response()
+}
+
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -5,6 +5,7 @@
 
 pub mod ai;
 pub mod auth;
+pub mod billing;
 pub mod bot_api;
 pub mod coach;
 pub mod error;
@@ -113,6 +114,7 @@ pub(crate) fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(coach::routes())
         .merge(bot_api::routes())
         .merge(ai::routes())
+        .merge(billing::routes())
         .merge(openapi::routes())
 }
 

@@ -52,6 +52,7 @@ use crate::state::AppState;
         (name = "stats", description = "Weekly and range statistics in the user's time zone"),
         (name = "coach", description = "The coach panel (admins only)"),
         (name = "bot", description = "Endpoints the Telegram bot calls with X-Bot-Secret"),
+        (name = "billing", description = "Plans, subscription, payments (YooKassa) and its webhook"),
         (name = "schema", description = "This document"),
     )
 )]

@@ -17,8 +17,9 @@
 //!   unguessable keys, without authentication (an `<img>` cannot send initData), as the
 //!   original's nginx did. Keys never change content, so responses are cacheable for a year.
 //!
-//! Not done: the original's profile throttle (30 PUT/PATCH/avatar per hour and user) — the
-//! service has no rate-limit store yet.
+//! Profile updates and avatar uploads share one limit, as the original's throttle: 30 per hour
+//! and user (counted in the database, so it holds across instances), answered with 429
+//! `RATE_LIMIT` and `Retry-After`. Unlike the original it also applies in dev.
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -163,6 +164,7 @@ async fn get_profile(State(state): State<AppState>, user: CurrentUser) -> ApiRes
         (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
         (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
         (status = 413, description = "Body too large", body = ErrorEnvelope),
+        (status = 429, description = "More than 30 profile updates and avatar uploads in the hour: `RATE_LIMIT` with `Retry-After`", body = Value),
     )
 )]
 async fn put_profile(
@@ -185,6 +187,7 @@ async fn put_profile(
         (status = 400, description = "Malformed body or invalid fields (`VALIDATION_ERROR`: `details` maps each field to its messages)", body = ErrorEnvelope),
         (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
         (status = 413, description = "Body too large", body = ErrorEnvelope),
+        (status = 429, description = "More than 30 profile updates and avatar uploads in the hour: `RATE_LIMIT` with `Retry-After`", body = Value),
     )
 )]
 async fn patch_profile(
@@ -195,12 +198,34 @@ async fn patch_profile(
     update_profile(state, user, body).await
 }
 
+/// The original's `profile_update` throttle scope: PUT/PATCH of the profile and avatar uploads.
+pub const PROFILE_UPDATES_PER_HOUR: u32 = 30;
+
+async fn throttle(state: &AppState, user: &CurrentUser) -> ApiResult<()> {
+    let limit = store::rate_limits::Limit {
+        max: PROFILE_UPDATES_PER_HOUR,
+        window_secs: 3600,
+    };
+    let key = format!("profile_update:{}", user.user_id().0);
+    match store::rate_limits::hit(state.db(), &key, limit, state.now()).await? {
+        store::rate_limits::Verdict::Allowed => Ok(()),
+        store::rate_limits::Verdict::Limited { retry_after_secs } => {
+            tracing::info!(user_id = user.user_id().0, "profile update throttled");
+            Err(ApiError::Ai(
+                domain::error::AiErrorCode::RateLimit,
+                Some(retry_after_secs),
+            ))
+        }
+    }
+}
+
 /// `PUT/PATCH /api/v1/users/profile/`: both partial (no field is required, as the original).
 async fn update_profile(
     State(state): State<AppState>,
     user: CurrentUser,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    throttle(&state, &user).await?;
     let body = json_object(&body)?;
     let now = state.now();
     let current = store::profiles::get(state.db(), user.user_id(), now).await?;
@@ -338,6 +363,7 @@ async fn read_avatar_field(multipart: &mut Multipart) -> ApiResult<Vec<u8>> {
         (status = 400, description = "No `avatar` field, or not a JPEG/PNG/WebP/HEIC image that decodes (`details.code`)", body = ErrorEnvelope),
         (status = 401, description = "initData missing, forged or expired", body = ErrorEnvelope),
         (status = 413, description = "Avatar over 5 MiB", body = ErrorEnvelope),
+        (status = 429, description = "More than 30 profile updates and avatar uploads in the hour: `RATE_LIMIT` with `Retry-After`", body = Value),
     )
 )]
 async fn upload_avatar(
@@ -345,6 +371,7 @@ async fn upload_avatar(
     user: CurrentUser,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<Value>> {
+    throttle(&state, &user).await?;
     let mut multipart = multipart.map_err(|_| avatar_missing())?;
     let upload = read_avatar_field(&mut multipart).await?;
     let uid = user.user_id();

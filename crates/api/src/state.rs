@@ -84,6 +84,9 @@ pub struct Inner {
     /// otherwise; text logging works either way). Kept out of [`ApiSettings`] so existing
     /// struct literals of the settings keep compiling; set with [`AppState::with_ai_configured`].
     pub ai_configured: bool,
+    /// The billing service (set with [`AppState::with_billing`]; `None` answers
+    /// `BILLING_NOT_CONFIGURED`).
+    pub billing: Option<billing::Billing>,
 }
 
 /// Cheap-to-clone application state.
@@ -105,6 +108,7 @@ impl AppState {
             settings,
             checks,
             ai_configured: false,
+            billing: None,
         }))
     }
 
@@ -119,11 +123,36 @@ impl AppState {
             settings: shared.settings.clone(),
             checks: shared.checks.clone(),
             ai_configured: shared.ai_configured,
+            billing: shared.billing.clone(),
         });
         Self(Arc::new(Inner {
             ai_configured: configured,
             ..inner
         }))
+    }
+
+    /// The same state with the billing service attached. Call it right after
+    /// [`AppState::new`], before the state is shared.
+    #[must_use]
+    pub fn with_billing(self, billing: billing::Billing) -> Self {
+        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner {
+            db: shared.db.clone(),
+            media: shared.media.clone(),
+            clock: shared.clock.clone(),
+            settings: shared.settings.clone(),
+            checks: shared.checks.clone(),
+            ai_configured: shared.ai_configured,
+            billing: shared.billing.clone(),
+        });
+        Self(Arc::new(Inner {
+            billing: Some(billing),
+            ..inner
+        }))
+    }
+
+    /// The billing service, when attached.
+    pub fn billing(&self) -> Option<&billing::Billing> {
+        self.0.billing.as_ref()
     }
 
     /// Whether photo recognition is configured.

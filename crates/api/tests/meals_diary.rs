@@ -221,7 +221,10 @@ async fn diary_runs_a_constant_number_of_statements() {
         assert_eq!(v1["meals"].as_array().unwrap().len(), 1);
         assert_eq!(v8["meals"].as_array().unwrap().len(), 8);
         assert_eq!(d1, d8, "the diary must not run a statement per meal");
-        assert_eq!(d1, 2, "the diary is the account lookup plus one document statement");
+        assert_eq!(
+            d1, 2,
+            "the diary is the account lookup plus one document statement"
+        );
         // The list too.
         let (l1, _) = measure("/api/v1/meals/".into()).await;
         for _ in 0..3 {

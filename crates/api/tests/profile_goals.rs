@@ -1131,3 +1131,55 @@ async fn weight_default_date_is_the_users_today() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn profile_updates_and_avatars_share_thirty_an_hour() {
+    for app in TestApp::all().await {
+        // 29 updates and one avatar fill the hour (the default clock is 09:00, a window start).
+        for i in 0..29 {
+            let (s, v) = patch(
+                &app,
+                TG,
+                "/api/v1/users/profile/",
+                json!({"height": 150 + i}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "update {i}: {v}");
+        }
+        let (s, v) = upload(&app, TG, png_with_alpha(), "a.png", "image/png").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+
+        // The 31st is refused with the throttle contract and a Retry-After to the hour's end.
+        let resp = app
+            .request_as(Method::PUT, TG, "/api/v1/users/profile/")
+            .json(&json!({"height": 190}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()["retry-after"], "3600");
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["error_code"], "RATE_LIMIT");
+        assert_eq!(v["retry_after_sec"], 3600);
+        let (s, _) = upload(&app, TG, png_with_alpha(), "a.png", "image/png").await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "avatars share the limit");
+        // Nothing was changed by the refused update; reading is never limited; others are not.
+        let (s, v) = get(&app, TG, "/api/v1/users/profile/").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["profile"]["height"], 178);
+        let (s, _) = patch(
+            &app,
+            OTHER,
+            "/api/v1/users/profile/",
+            json!({"height": 170}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+
+        // The next hour starts afresh.
+        app.clock.advance(chrono::Duration::hours(1));
+        let (s, _) = patch(&app, TG, "/api/v1/users/profile/", json!({"height": 191})).await;
+        assert_eq!(s, StatusCode::OK);
+        app.finish().await;
+    }
+}

@@ -5,5 +5,6 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod init_data;
+pub mod money;
 pub mod nutrition;
 pub mod secret_fp;

@@ -114,6 +114,20 @@ pub fn periodic() -> anyhow::Result<Vec<Periodic>> {
             "jobs.cleanup",
             Queue::Default,
         )?,
+        // Operations (crate::ops): alerts every minute, retention daily (a no-op unless
+        // EATFIT_RETENTION_ENABLED).
+        Periodic::new(
+            "ops_alerts",
+            "0 * * * * *",
+            crate::ops::alerts::JOB_KIND,
+            Queue::Default,
+        )?,
+        Periodic::new(
+            "ops_retention",
+            "0 15 4 * * *",
+            crate::ops::retention::JOB_KIND,
+            Queue::Default,
+        )?,
     ])
 }
 
@@ -211,7 +225,130 @@ fn checks(
     if config.telegram.bot_token.is_none() {
         checks.push(Arc::new(NotConfigured("telegram")));
     }
+    if !config.yookassa.is_configured() {
+        checks.push(Arc::new(NotConfigured("yookassa")));
+    }
     Ok(checks)
+}
+
+/// The billing service: the YooKassa client when the shop id and key are set (prod requires
+/// them for serve/api/worker), else reads only (payments answer 503 BILLING_NOT_CONFIGURED).
+pub fn billing_service(
+    config: &Config,
+    db: &Db,
+    clock: SharedClock,
+) -> anyhow::Result<billing::Billing> {
+    let yk = &config.yookassa;
+    let client = match (&yk.shop_id, &yk.secret_key) {
+        (Some(shop_id), Some(secret_key)) => Some(
+            billing::YooKassa::new(billing::YooKassaConfig {
+                api_url: yk.api_url.clone(),
+                shop_id: shop_id.clone(),
+                secret_key: secret_key.clone(),
+                timeout: Duration::from_secs(15),
+            })
+            .context("building the YooKassa client")?,
+        ),
+        _ => None,
+    };
+    let mut domains: Vec<String> = url::Url::parse(&yk.return_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .into_iter()
+        .collect();
+    if !config.is_prod() {
+        domains.push("localhost".into());
+    }
+    let settings = billing::BillingSettings {
+        recurring_enabled: yk.recurring_enabled,
+        prod_mode: yk.prod_mode,
+        return_url: yk.return_url.clone(),
+        allowed_return_domains: domains,
+        webhook_allowlist: yk.webhook_allowlist.clone(),
+        trusted_proxies: yk.trusted_proxies.clone(),
+        receipts: yk.receipts.clone(),
+        admins: config.telegram.admins.iter().map(|a| a.get()).collect(),
+    };
+    Ok(billing::Billing::new(db.clone(), clock, client, settings))
+}
+
+/// The Telegram bot of this process (`None` without TELEGRAM_BOT_TOKEN or for roles that do
+/// not talk to Telegram). Serve/worker deliver the outbox with it; serve/bot poll with it.
+fn bot_app(
+    config: &Config,
+    db: &Db,
+    clock: SharedClock,
+    media: &media::MediaStore,
+    ai_configured: bool,
+) -> anyhow::Result<Option<Arc<bot::BotApp>>> {
+    let Some(token) = &config.telegram.bot_token else {
+        return Ok(None);
+    };
+    if !matches!(
+        config.role,
+        Role::Serve | Role::Api | Role::Worker | Role::Bot
+    ) {
+        return Ok(None);
+    }
+    let t = &config.telegram;
+    let mut c = bot::BotConfig::new(token.clone(), t.api_url.clone());
+    c.web_app_url = t.web_app_url.as_ref().map(|u| u.to_string());
+    c.admins = t.admins.iter().map(|a| a.get()).collect();
+    c.webhook_secrets = t.webhook_secrets.clone();
+    let llm = config.llm.as_ref().map(|l| bot::plan::LlmConfig {
+        base_url: l.base_url.clone(),
+        api_key: l.api_key.clone(),
+        model: l.model.clone(),
+        timeout: Duration::from_secs(60),
+    });
+    // A separate `eatfit bot` accepts photos whenever the workers may recognise them; the
+    // workers answer AI_NOT_CONFIGURED otherwise.
+    let ai = ai_configured || config.role == Role::Bot;
+    let deps = bot::BotDeps {
+        db: db.clone(),
+        clock: clock.clone(),
+        recognition: recognition::Service::new(db.clone(), media.clone(), clock, ai),
+        llm,
+    };
+    Ok(Some(
+        bot::BotApp::new(c, deps).context("building the Telegram bot")?,
+    ))
+}
+
+/// Starts the bot's update loop: long polling (serve and bot) or, in webhook mode, registers
+/// the webhook (bot role; the api serves it).
+fn spawn_bot(
+    tasks: &mut tokio::task::JoinSet<()>,
+    config: &Config,
+    telegram_bot: Option<&Arc<bot::BotApp>>,
+    shutdown: &CancellationToken,
+) {
+    let Some(b) = telegram_bot else {
+        return;
+    };
+    if !matches!(config.role, Role::Serve | Role::Bot) {
+        return;
+    }
+    let b = b.clone();
+    let sd = shutdown.clone();
+    match (
+        &config.telegram.webhook_url,
+        config.telegram.webhook_secrets.first(),
+    ) {
+        (Some(url), Some(secret)) if config.role == Role::Bot => {
+            let (url, secret) = (url.clone(), secret.clone());
+            tasks.spawn(async move {
+                if let Err(e) = b.set_webhook(url, &secret).await {
+                    tracing::error!(error = %e, "registering the Telegram webhook failed");
+                }
+                sd.cancelled().await;
+            });
+        }
+        (Some(_), _) => {}
+        (None, _) => {
+            tasks.spawn(async move { b.run_polling(sd).await });
+        }
+    }
 }
 
 /// Everything a running role holds.
@@ -236,6 +373,7 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
         .with_context(|| format!("opening the media folder {}", config.media_dir.display()))?;
     let engine = engine(config)?;
     let recognizer = recognizer(config, engine.as_ref())?;
+    let billing = billing_service(config, &db, clock.clone())?;
     let state = AppState::new(
         db.clone(),
         media.clone(),
@@ -243,9 +381,11 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
         api_settings(config),
         checks(config, engine.as_ref())?,
     )
-    .with_ai_configured(recognizer.is_some());
+    .with_ai_configured(recognizer.is_some())
+    .with_billing(billing.clone());
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
+    let telegram_bot = bot_app(config, &db, clock.clone(), &media, recognizer.is_some())?;
 
     let internal = TcpListener::bind(config.metrics_addr)
         .await
@@ -265,7 +405,11 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         public_addr = Some(listener.local_addr()?);
-        let router = api::router(state.clone());
+        let router = api::router(state.clone()).merge(web::router(state.clone()));
+        let router = match (&telegram_bot, &config.telegram.webhook_url) {
+            (Some(b), Some(_)) => router.merge(bot::webhook_router(b.clone())),
+            _ => router,
+        };
         let sd = shutdown.clone();
         tasks.spawn(async move {
             if let Err(e) = axum::serve(
@@ -291,7 +435,13 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
             db: db.clone(),
             clock: clock.clone(),
         };
-        let worker = Worker::new(db.clone(), clock.clone(), registry(deps), wc);
+        let mut jobs_registry = registry(deps);
+        crate::ops::register_jobs(&mut jobs_registry, config, media.clone());
+        billing::jobs::register_jobs(&mut jobs_registry, billing.clone());
+        if let Some(b) = &telegram_bot {
+            bot::register_jobs(&mut jobs_registry, b.clone());
+        }
+        let worker = Worker::new(db.clone(), clock.clone(), jobs_registry, wc);
         // The first heartbeat is written before we report started, so readiness is immediate.
         worker
             .beat(clock.now())
@@ -302,10 +452,16 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
     }
     if matches!(role, Role::Serve | Role::Scheduler) {
         let id = format!("{}-{}-{}", role.as_str(), hostname(), std::process::id());
-        let scheduler = Scheduler::new(db.clone(), clock.clone(), periodic()?, id);
+        let mut schedule = periodic()?;
+        schedule.extend(billing::jobs::periodic()?);
+        if config.telegram.bot_token.is_some() {
+            schedule.extend(bot::periodic());
+        }
+        let scheduler = Scheduler::new(db.clone(), clock.clone(), schedule, id);
         let sd = shutdown.clone();
         tasks.spawn(async move { scheduler.run(sd).await });
     }
+    spawn_bot(&mut tasks, config, telegram_bot.as_ref(), &shutdown);
     Ok(Running {
         state: Some(state),
         public_addr,

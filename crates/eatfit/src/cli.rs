@@ -32,6 +32,9 @@ pub enum Command {
     /// The AI proxy alone: holds the LLM key, recognises food photos for the backend
     /// (`POST /api/v1/ai/recognize-food`, `GET /v1/auth-check`). No database.
     AiProxy,
+    /// The Telegram bot alone: long polling (one active poller across instances) or, with
+    /// TELEGRAM_WEBHOOK_URL, registers the webhook the api serves.
+    Bot,
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Inspect the configuration without starting anything.
@@ -44,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Import data from another system into this database (which must be migrated).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,6 +63,7 @@ pub enum RoleArg {
     Migrate,
     Admin,
     AiProxy,
+    Bot,
 }
 
 impl From<RoleArg> for Role {
@@ -67,6 +76,7 @@ impl From<RoleArg> for Role {
             RoleArg::Migrate => Role::Migrate,
             RoleArg::Admin => Role::Admin,
             RoleArg::AiProxy => Role::AiProxy,
+            RoleArg::Bot => Role::Bot,
         }
     }
 }
@@ -90,11 +100,55 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an original EatFit24 (Django) PostgreSQL database: users, Telegram users,
+    /// profiles, goals, meals, items, photos (copied from `--media`), surveys and plans.
+    /// Idempotent and resumable; prints counts per table and every row not imported.
+    Django {
+        /// The original database, `postgres://user:password@host:5432/eatfit24`.
+        #[arg(long = "from")]
+        from: String,
+        /// The original's media folder (its MEDIA_ROOT).
+        #[arg(long)]
+        media: std::path::PathBuf,
+        /// Do everything in a transaction that is rolled back; copy no file.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// The job queue.
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Billing: grant PRO, downgrade, payments, YooKassa webhooks.
+    Billing {
+        #[command(subcommand)]
+        command: crate::billing_admin::BillingCommand,
+    },
+    /// Back up the database (SQLite: online snapshot; PostgreSQL: `pg_dump`) and the media
+    /// folder into a new folder with a manifest of row counts and checksums.
+    Backup {
+        /// The folder to create (must be empty or missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a backup folder into the configured database and media folder (stop every
+    /// eatfit process first). Refuses to overwrite data unless `--force`.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Retention: list the meals past their plan's history and the old failed photos that
+    /// would be deleted; `--apply` deletes them (rows and files).
+    Retention {
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -136,6 +190,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Worker => run_role(Role::Worker).await,
         Command::Scheduler => run_role(Role::Scheduler).await,
         Command::AiProxy => run_role(Role::AiProxy).await,
+        Command::Bot => run_role(Role::Bot).await,
         Command::Migrate => {
             let config = match load(Role::Migrate) {
                 Ok(c) => c,
@@ -146,6 +201,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Command::Config { command } => config_command(command),
         Command::Admin { command } => admin(command).await,
+        Command::Import { command } => import(command).await,
     }
 }
 
@@ -265,6 +321,10 @@ async fn admin(cmd: AdminCommand) -> i32 {
             JobsCommand::Retry { id } => admin_retry(&config, id).await,
             JobsCommand::Stats => admin_stats(&config).await,
         },
+        AdminCommand::Billing { command } => crate::billing_admin::run(&config, command).await,
+        AdminCommand::Backup { out } => admin_backup(&config, &out).await,
+        AdminCommand::Restore { from, force } => admin_restore(&config, &from, force).await,
+        AdminCommand::Retention { apply } => admin_retention(&config, apply).await,
     };
     match result {
         Ok(()) => 0,
@@ -295,6 +355,101 @@ async fn admin_stats(config: &Config) -> anyhow::Result<()> {
             s.oldest_age_secs,
             s.dead
         );
+    }
+    Ok(())
+}
+
+async fn admin_backup(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
+    let db = app::open_db(config, false).await?;
+    let summary = crate::ops::backup::backup(
+        &db,
+        &config.database,
+        &config.media_dir,
+        out,
+        chrono::Utc::now(),
+    )
+    .await;
+    db.close().await;
+    for line in summary?.lines() {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+async fn admin_restore(config: &Config, from: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let summary =
+        crate::ops::backup::restore(&config.database, &config.media_dir, from, force).await?;
+    println!("restored and verified:");
+    for line in summary.lines() {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+async fn import(cmd: ImportCommand) -> i32 {
+    let config = match load(Role::Admin) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let ImportCommand::Django {
+        from,
+        media,
+        dry_run,
+    } = cmd;
+    match import_django(&config, &from, media, dry_run).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("eatfit import: {e:#}");
+            1
+        }
+    }
+}
+
+async fn import_django(
+    config: &Config,
+    from: &str,
+    media: std::path::PathBuf,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let source_url = store::DbUrl::parse(from).map_err(|e| anyhow::anyhow!("--from {e}"))?;
+    if source_url.backend() != store::Backend::Postgres {
+        anyhow::bail!("--from must be the original's PostgreSQL database (postgres://…)");
+    }
+    if !media.is_dir() {
+        anyhow::bail!("--media {} is not a folder", media.display());
+    }
+    let source = store::Db::connect(&source_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", source_url.redacted()))?;
+    let target = app::open_db(config, false).await?;
+    let opts = crate::ops::import::Options {
+        source_media: media,
+        target_media: config.media_dir.clone(),
+        dry_run,
+    };
+    let report = crate::ops::import::run(&source, &target, &opts, chrono::Utc::now()).await;
+    source.close().await;
+    target.close().await;
+    for line in report?.lines() {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+async fn admin_retention(config: &Config, apply: bool) -> anyhow::Result<()> {
+    use crate::ops::retention;
+    let db = app::open_db(config, false).await?;
+    let now = chrono::Utc::now();
+    let settings = retention::Settings::default();
+    let report = if apply {
+        let media = media::MediaStore::local(&config.media_dir)?;
+        retention::apply(&db, &media, now, &settings).await
+    } else {
+        retention::find(&db, now, &settings).await
+    };
+    db.close().await;
+    for line in report?.lines() {
+        println!("{line}");
     }
     Ok(())
 }

@@ -5,6 +5,8 @@
 
 pub mod ai_probe;
 pub mod app;
+pub mod billing_admin;
 pub mod cli;
 pub mod config;
+pub mod ops;
 pub mod telemetry;

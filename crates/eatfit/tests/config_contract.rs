@@ -33,6 +33,12 @@ fn prod_env() -> HashMap<String, String> {
             "ai-proxy-secret-0123456789abcdef0123456789",
         ),
         ("YOOKASSA_MODE", "prod"),
+        ("YOOKASSA_SHOP_ID", "123456"),
+        (
+            "YOOKASSA_SECRET_KEY",
+            "live_prod-like-yookassa-key-0123456789",
+        ),
+        ("YOOKASSA_RETURN_URL", "https://eatfit24.ru/app/"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -69,12 +69,20 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// Message stored on a photo cancelled by the user.
 pub const CANCELLED_MESSAGE: &str = "Отменено пользователем";
 
-/// The daily photo limit of `user`'s plan (`None` = unlimited).
-///
-/// Everyone is FREE until billing lands: the billing work replaces this function with the
-/// effective-plan lookup (active subscription → its plan's limit, else FREE's).
-pub async fn daily_photo_limit(_db: &Db, _user: UserId) -> Result<Option<u32>, StoreError> {
-    Ok(Some(FREE_DAILY_PHOTO_LIMIT))
+/// The daily photo limit of `user`'s plan at `now` (`None` = unlimited): the effective plan
+/// (an active, unexpired subscription's plan, else FREE) read fresh from the database, so a
+/// purchase, grant, downgrade or expiry applies to the next photo. The general throttles
+/// ([`SUBMITS_PER_DAY`], [`SUBMITS_PER_MINUTE`]) apply to every plan.
+pub async fn daily_photo_limit(
+    db: &Db,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<Option<u32>, StoreError> {
+    let eff = store::billing::effective(db.conn(), user.0, now).await?;
+    Ok(eff
+        .plan
+        .daily_photo_limit
+        .map(|n| u32::try_from(n).unwrap_or(FREE_DAILY_PHOTO_LIMIT)))
 }
 
 /// Why a submission was refused.

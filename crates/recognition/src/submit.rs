@@ -63,7 +63,7 @@ pub(crate) async fn submit_photo(
     let format = check_image(&req.image).map_err(|c| SubmitError::Ai(c, None))?;
     let now = svc.clock.now();
     let (date, today) = resolve_date(svc, req.user, req.date, now).await?;
-    let limit = daily_photo_limit(&svc.db, req.user).await?;
+    let limit = daily_photo_limit(&svc.db, req.user, now).await?;
     let key = svc
         .media
         .put_new(

@@ -12,8 +12,8 @@
 //!   `survey_id = NULL`), the lead-magnet flag and answers — and resets the status to `new`.
 //!   The account, diary, goals and plans stay. Answering the survey again makes a new lead.
 //! * A **client** has `is_client = true`. Any Telegram user can be made one.
-//! * **Subscribers** are all Telegram users with their plan. Billing tables do not exist yet, so
-//!   [`subscriptions_for_users`] and [`subscriber_stats`] report everyone as FREE.
+//! * **Subscribers** are all Telegram users with their plan, read from the billing tables by
+//!   [`subscriptions_for_users`] and [`subscriber_stats`].
 //!
 //! Every list page costs a fixed number of statements whatever its size: count, page, newest
 //! survey per listed user (one query), plan lookup (batch).
@@ -181,22 +181,68 @@ impl SubscriptionInfo {
     }
 }
 
-/// The plan of each of `user_ids` (user row ids), in one batch.
+/// The plan of each of `user_ids` (user row ids), in one batch (one statement).
 ///
-/// **Placeholder until billing lands:** there are no plan/subscription tables yet, so every
-/// user is FREE and no query runs. The billing issue replaces this body with one batch query
-/// over subscriptions (plan-code normalisation and the active/expired/canceled rule of
-/// reference/backend-core.md §3.8; `end_date == now` counts as expired). Callers already treat
-/// it as a database round trip, so the statement-count tests keep holding.
+/// Reads the subscriptions and their plans (reference/backend-core.md §3.8): plan codes
+/// normalise to free/monthly/yearly (legacy `MONTHLY`/`YEARLY` too; anything else, TEST_LIVE
+/// included, is free); a non-free subscription past its end (`end_date == now` included) is
+/// `expired`, one downgraded by the expiry job reads as FREE. Users without a row are FREE.
 pub async fn subscriptions_for_users(
-    _db: &impl ConnectionTrait,
+    db: &impl ConnectionTrait,
     user_ids: &[i64],
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<HashMap<i64, SubscriptionInfo>, StoreError> {
-    Ok(user_ids
+    let mut out: HashMap<i64, SubscriptionInfo> = user_ids
         .iter()
         .map(|&id| (id, SubscriptionInfo::FREE))
-        .collect())
+        .collect();
+    if user_ids.is_empty() {
+        return Ok(out);
+    }
+    let placeholders: Vec<String> = (1..=user_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT s.user_id, s.status, s.end_date, p.code FROM subscriptions s \
+         JOIN plans p ON p.id = s.plan_id WHERE s.user_id IN ({})",
+        placeholders.join(", ")
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            user_ids
+                .iter()
+                .map(|&id| id.into())
+                .collect::<Vec<sea_orm::Value>>(),
+        ))
+        .await?;
+    for r in rows {
+        let user_id: i64 = r.try_get("", "user_id")?;
+        let code: String = r.try_get("", "code")?;
+        let status: String = r.try_get("", "status")?;
+        let end: DateTime<Utc> = r.try_get("", "end_date")?;
+        let plan = match code.as_str() {
+            "PRO_MONTHLY" | "MONTHLY" => PlanKind::Monthly,
+            "PRO_YEARLY" | "YEARLY" => PlanKind::Yearly,
+            _ => PlanKind::Free,
+        };
+        if plan == PlanKind::Free {
+            continue;
+        }
+        let state = if status != "active" || end <= now {
+            SubscriptionState::Expired
+        } else {
+            SubscriptionState::Active
+        };
+        out.insert(
+            user_id,
+            SubscriptionInfo {
+                plan,
+                state,
+                paid_until: Some(end),
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// The counts block of the subscribers screen.
@@ -211,19 +257,47 @@ pub struct SubscriberStats {
     pub revenue_kopecks: i64,
 }
 
-/// Counts for the subscribers screen.
-///
-/// **Placeholder until billing lands:** everyone is FREE and revenue is zero. The billing issue
-/// replaces the body with active paid subscriptions grouped by plan and the sum of succeeded
-/// payments. Unlike the original (§7.12), `total` counts the same population the list shows.
-pub async fn subscriber_stats(db: &Db, _now: DateTime<Utc>) -> Result<SubscriberStats, StoreError> {
-    let total = telegram_user::Entity::find().count(db.conn()).await?;
+/// Counts for the subscribers screen: Telegram users, active paid subscriptions by plan family
+/// (`end_date > now`), and the sum of succeeded purchases and renewals (card bindings and the
+/// admin's live test are not revenue). Unlike the original (§7.12), `total` counts the same
+/// population the list shows.
+pub async fn subscriber_stats(db: &Db, now: DateTime<Utc>) -> Result<SubscriberStats, StoreError> {
+    // One statement, so the subscribers page keeps its fixed round-trip budget.
+    let paid = |codes: &str| {
+        format!(
+            "(SELECT COUNT(*) FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
+             JOIN telegram_users t ON t.user_id = s.user_id \
+             WHERE s.status = 'active' AND s.end_date > $1 AND p.code IN ({codes}))"
+        )
+    };
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM telegram_users) AS total, {} AS monthly, {} AS yearly, \
+         (SELECT CAST(COALESCE(SUM(amount_kopecks), 0) AS BIGINT) FROM payments \
+          WHERE status = 'succeeded' AND purpose IN ('purchase', 'renewal')) AS revenue",
+        paid("'PRO_MONTHLY', 'MONTHLY'"),
+        paid("'PRO_YEARLY', 'YEARLY'"),
+    );
+    let row = db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            db.db_backend(),
+            sql,
+            vec![now.into()],
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let count = |name: &str| -> Result<u64, StoreError> {
+        let n: i64 = row.try_get("", name)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    let (total, monthly, yearly) = (count("total")?, count("monthly")?, count("yearly")?);
+    let revenue_kopecks: i64 = row.try_get("", "revenue")?;
     Ok(SubscriberStats {
         total,
-        free: total,
-        monthly: 0,
-        yearly: 0,
-        revenue_kopecks: 0,
+        free: total.saturating_sub(monthly + yearly),
+        monthly,
+        yearly,
+        revenue_kopecks,
     })
 }
 

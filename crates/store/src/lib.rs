@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod billing;
 pub mod bot;
 pub mod coach;
 pub mod diary;
@@ -14,6 +15,8 @@ pub mod goals;
 pub mod meals;
 pub mod migrations;
 pub mod profiles;
+pub mod rate_limits;
+pub mod reminders;
 pub mod testing;
 pub mod users;
 pub mod weights;

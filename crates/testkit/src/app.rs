@@ -28,6 +28,8 @@ pub struct TestApp {
     pub state: AppState,
     /// A worker over the app's database and clock with the recognition jobs registered.
     pub worker: jobs::worker::Worker,
+    /// The billing service of the app (YooKassa configured when `Options::billing` was set).
+    pub billing: billing::Billing,
     test_db: Option<TestDb>,
     _media_dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -43,6 +45,33 @@ pub struct Options {
     pub worker_heartbeat: bool,
     /// The photo recognizer the jobs use; `Some` marks AI as configured.
     pub recognizer: Option<Arc<dyn ai::Recognizer>>,
+    /// Billing: settings and the YooKassa base URL (a [`crate::fake_yookassa::FakeYooKassa`]);
+    /// `None` = billing attached but YooKassa not configured.
+    pub billing: Option<BillingSetup>,
+}
+
+/// How a test app's billing is set up.
+#[derive(Debug, Clone)]
+pub struct BillingSetup {
+    pub settings: billing::BillingSettings,
+    /// `FakeYooKassa::base_url()`.
+    pub yookassa_url: String,
+}
+
+impl BillingSetup {
+    /// Against `fake`, accepting its notifications (sent from 127.0.0.1 with a YooKassa
+    /// `X-Forwarded-For`, 127.0.0.1 being a trusted proxy), recurring on, admins = the test admin.
+    pub fn with_fake(fake: &crate::fake_yookassa::FakeYooKassa) -> Self {
+        Self {
+            settings: billing::BillingSettings {
+                recurring_enabled: true,
+                trusted_proxies: billing::NetList::parse("127.0.0.1").unwrap_or_default(),
+                admins: vec![ADMIN_TG_ID],
+                ..billing::BillingSettings::default()
+            },
+            yookassa_url: fake.base_url(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Options {
@@ -53,6 +82,7 @@ impl std::fmt::Debug for Options {
             .field("checks", &self.checks)
             .field("worker_heartbeat", &self.worker_heartbeat)
             .field("recognizer", &self.recognizer.is_some())
+            .field("billing", &self.billing)
             .finish()
     }
 }
@@ -68,6 +98,7 @@ impl Default for Options {
             checks: Vec::new(),
             worker_heartbeat: true,
             recognizer: None,
+            billing: None,
         }
     }
 }
@@ -132,6 +163,8 @@ impl TestApp {
             opts.checks,
         )
         .with_ai_configured(opts.recognizer.is_some());
+        let billing_service = build_billing(&db, shared_clock.clone(), opts.billing.as_ref());
+        let state = state.with_billing(billing_service.clone());
         let mut registry = jobs::worker::Registry::new();
         recognition::register_jobs(
             &mut registry,
@@ -142,6 +175,7 @@ impl TestApp {
                 clock: shared_clock.clone(),
             },
         );
+        billing::jobs::register_jobs(&mut registry, billing_service.clone());
         let worker = jobs::worker::Worker::new(
             db,
             shared_clock,
@@ -154,7 +188,7 @@ impl TestApp {
         let addr = listener
             .local_addr()
             .unwrap_or_else(|e| panic!("addr: {e}"));
-        let router = api::router(state.clone());
+        let router = api::router(state.clone()).merge(web::router(state.clone()));
         let server = tokio::spawn(async move {
             let _ = axum::serve(
                 listener,
@@ -169,6 +203,7 @@ impl TestApp {
             clock,
             state,
             worker,
+            billing: billing_service,
             test_db: Some(test_db),
             _media_dir: media_dir,
             server,
@@ -190,6 +225,14 @@ impl TestApp {
                 .unwrap_or_else(|e| panic!("draining {q}: {e}"));
         }
         n
+    }
+
+    /// Runs every due job of the `billing` queue synchronously; returns how many ran.
+    pub async fn run_billing_jobs(&self) -> usize {
+        self.worker
+            .drain_queue(jobs::Queue::Billing)
+            .await
+            .unwrap_or_else(|e| panic!("draining billing: {e}"))
     }
 
     /// The recognition service over this app's state.
@@ -328,4 +371,24 @@ pub fn fake_recognizer(llm: &crate::fake_llm::FakeLlm) -> Arc<dyn ai::Recognizer
     let provider = ai::Provider::new(config).unwrap_or_else(|e| panic!("provider: {e}"));
     let engine = ai::Engine::new(provider, ai::pipeline::EngineConfig::default());
     Arc::new(ai::InProcess::new(engine))
+}
+
+/// The billing service of a test app: configured against the given YooKassa URL, or not.
+fn build_billing(
+    db: &Db,
+    clock: domain::clock::SharedClock,
+    setup: Option<&BillingSetup>,
+) -> billing::Billing {
+    let Some(setup) = setup else {
+        return billing::Billing::new(db.clone(), clock, None, billing::BillingSettings::default());
+    };
+    let client = billing::YooKassa::new(billing::YooKassaConfig {
+        api_url: url::Url::parse(&setup.yookassa_url)
+            .unwrap_or_else(|e| panic!("yookassa url: {e}")),
+        shop_id: crate::fake_yookassa::SHOP_ID.to_string(),
+        secret_key: SecretString::from(crate::fake_yookassa::SECRET_KEY.to_string()),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap_or_else(|e| panic!("yookassa client: {e}"));
+    billing::Billing::new(db.clone(), clock, Some(client), setup.settings.clone())
 }

@@ -5,5 +5,7 @@
 pub mod app;
 pub mod fake_ai_proxy;
 pub mod fake_llm;
+pub mod fake_telegram;
+pub mod fake_yookassa;
 
 pub use app::{BOT_SECRET, BOT_TOKEN, TestApp};

@@ -109,6 +109,15 @@ pub struct TelegramConfig {
     pub bot_api_secret: Option<SecretString>,
     pub bot_api_secrets_previous: Vec<SecretString>,
     pub debug_mode: bool,
+    /// The Bot API base URL (`TELEGRAM_API_URL`).
+    pub api_url: url::Url,
+    /// Webhook mode when set (`TELEGRAM_WEBHOOK_URL`); long polling otherwise.
+    pub webhook_url: Option<url::Url>,
+    /// Accepted webhook secret tokens; the first is registered with Telegram.
+    pub webhook_secrets: Vec<SecretString>,
+    /// The Mini App URL for the bot's buttons (`TELEGRAM_WEB_APP_URL`).
+    pub web_app_url: Option<url::Url>,
+    pub bot_username: Option<String>,
 }
 
 /// How to reach the AI proxy.
@@ -128,12 +137,25 @@ pub struct ProxyTlsConfig {
     pub server: Arc<rustls::ServerConfig>,
 }
 
-/// YooKassa credentials (used by billing).
+/// YooKassa and billing settings.
 #[derive(Debug, Clone)]
 pub struct YooKassaConfig {
     pub prod_mode: bool,
     pub shop_id: Option<String>,
     pub secret_key: Option<SecretString>,
+    pub api_url: url::Url,
+    pub return_url: String,
+    pub webhook_allowlist: billing::NetList,
+    pub trusted_proxies: billing::NetList,
+    pub recurring_enabled: bool,
+    pub receipts: Option<billing::ReceiptSettings>,
+}
+
+impl YooKassaConfig {
+    /// Both credentials are present.
+    pub fn is_configured(&self) -> bool {
+        self.shop_id.is_some() && self.secret_key.is_some()
+    }
 }
 
 /// The whole configuration of one role.
@@ -158,6 +180,10 @@ pub struct Config {
     /// The LLM provider (the `ai-proxy` role, or in-process recognition in `serve`/`worker`).
     pub llm: Option<ai::AiConfig>,
     pub yookassa: YooKassaConfig,
+    /// Send the admins a daily "all quiet" message (proves the alert path works).
+    pub alerts_heartbeat: bool,
+    /// Run the daily retention job (delete history past the plan's `history_days`).
+    pub retention_enabled: bool,
 }
 
 const PLACEHOLDERS: &[&str] = &[
@@ -425,6 +451,8 @@ impl Config {
         let ai_proxy_tls = Self::load_proxy_tls(&mut r);
         let llm = Self::load_llm(&mut r);
         let yookassa = Self::load_yookassa(&mut r);
+        let alerts_heartbeat = r.bool("EATFIT_ALERTS_HEARTBEAT", false);
+        let retention_enabled = r.bool("EATFIT_RETENTION_ENABLED", false);
 
         if r.problems.is_empty() {
             Ok(Config {
@@ -443,6 +471,8 @@ impl Config {
                 ai_proxy_tls,
                 llm,
                 yookassa,
+                alerts_heartbeat,
+                retention_enabled,
             })
         } else {
             Err(ConfigError {
@@ -598,13 +628,88 @@ impl Config {
                 "debug identity headers are forbidden in prod; remove it",
             );
         }
+        let bot = Self::load_bot(r);
         TelegramConfig {
             bot_token,
             admins,
             bot_api_secret,
             bot_api_secrets_previous: previous,
             debug_mode,
+            api_url: bot.0,
+            webhook_url: bot.1,
+            webhook_secrets: bot.2,
+            web_app_url: bot.3,
+            bot_username: bot.4,
         }
+    }
+
+    /// The bot's own settings: API URL, webhook mode and its secrets, Mini App URL, username.
+    #[allow(clippy::type_complexity)]
+    fn load_bot(
+        r: &mut Reader<'_>,
+    ) -> (
+        url::Url,
+        Option<url::Url>,
+        Vec<SecretString>,
+        Option<url::Url>,
+        Option<String>,
+    ) {
+        let default_api =
+            url::Url::parse("https://api.telegram.org").unwrap_or_else(|_| unreachable!());
+        let api_url = match r.raw("TELEGRAM_API_URL") {
+            None => default_api,
+            Some(t) => match url::Url::parse(&t) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+                _ => {
+                    r.problem("TELEGRAM_API_URL", "is not an http(s) URL");
+                    default_api
+                }
+            },
+        };
+        let https_url = |r: &mut Reader<'_>, name: &str| match r.raw(name) {
+            None => None,
+            Some(t) => match url::Url::parse(&t) {
+                Ok(u) if u.scheme() == "https" || (!r.prod && u.scheme() == "http") => Some(u),
+                _ => {
+                    r.problem(name, "is not an https URL");
+                    None
+                }
+            },
+        };
+        let webhook_url = https_url(r, "TELEGRAM_WEBHOOK_URL");
+        let web_app_url = https_url(r, "TELEGRAM_WEB_APP_URL");
+        let mut webhook_secrets = Vec::new();
+        if let Some(list) = r.raw("TELEGRAM_WEBHOOK_SECRET") {
+            for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let charset_ok = s
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if is_placeholder(s) || !charset_ok || s.len() < 16 || s.len() > 256 {
+                    r.problem(
+                        "TELEGRAM_WEBHOOK_SECRET",
+                        "each secret must be 16–256 characters of A-Z, a-z, 0-9, _ and -",
+                    );
+                } else {
+                    webhook_secrets.push(SecretString::from(s.to_string()));
+                }
+            }
+        }
+        if webhook_url.is_some() && webhook_secrets.is_empty() {
+            r.problem(
+                "TELEGRAM_WEBHOOK_SECRET",
+                "is required with TELEGRAM_WEBHOOK_URL (the webhook would accept anyone)",
+            );
+        }
+        let bot_username = r
+            .raw("TELEGRAM_BOT_USERNAME")
+            .map(|u| u.trim_start_matches('@').to_string());
+        (
+            api_url,
+            webhook_url,
+            webhook_secrets,
+            web_app_url,
+            bot_username,
+        )
     }
 
     fn load_ai_proxy(r: &mut Reader<'_>) -> Option<AiProxyConfig> {
@@ -781,7 +886,7 @@ impl Config {
         // The api role loads it only to probe it for readiness.
         let uses_llm = matches!(
             r.role,
-            Role::Serve | Role::Api | Role::Worker | Role::AiProxy
+            Role::Serve | Role::Api | Role::Worker | Role::AiProxy | Role::Bot
         );
         if !uses_llm || (!is_proxy && !r.given("OPENROUTER_API_KEY")) {
             return None;
@@ -834,7 +939,7 @@ impl Config {
         if r.prod && !prod_mode {
             r.problem("YOOKASSA_MODE", "must be `prod` when APP_ENV=prod");
         }
-        let shop_id = r.raw("YOOKASSA_SHOP_ID");
+        let shop_id = r.value("YOOKASSA_SHOP_ID");
         let secret_key = r.secret("YOOKASSA_SECRET_KEY", 0);
         if let Some(k) = &secret_key {
             let k = k.expose_secret();
@@ -851,10 +956,120 @@ impl Config {
                 );
             }
         }
+        if let Some(id) = &shop_id
+            && !id.chars().all(|c| c.is_ascii_digit())
+        {
+            r.problem("YOOKASSA_SHOP_ID", "must be digits");
+        }
+        if shop_id.is_some() != secret_key.is_some() && !r.prod {
+            let missing = if shop_id.is_some() {
+                "YOOKASSA_SECRET_KEY"
+            } else {
+                "YOOKASSA_SHOP_ID"
+            };
+            r.problem(
+                missing,
+                "set YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY together, or neither",
+            );
+        }
+        let api_url = Self::billing_url(r, "YOOKASSA_API_URL", billing::yookassa::DEFAULT_API_URL);
+        let return_default = if r.prod {
+            ""
+        } else {
+            "http://localhost:8000/app/"
+        };
+        let return_url = if matches!(r.role, Role::Serve | Role::Api | Role::Worker) {
+            r.value("YOOKASSA_RETURN_URL")
+        } else {
+            r.raw("YOOKASSA_RETURN_URL")
+        };
+        let return_url = match return_url {
+            Some(v) => Self::billing_url(r, "YOOKASSA_RETURN_URL", &v).to_string(),
+            None => return_default.to_string(),
+        };
+        let webhook_allowlist = match r.raw("YOOKASSA_WEBHOOK_ALLOWED_CIDRS") {
+            None => billing::NetList::yookassa(),
+            Some(v) => match billing::NetList::parse(&v) {
+                Ok(list) => {
+                    let private = list.private_entries();
+                    if r.prod && !private.is_empty() {
+                        r.problem(
+                            "YOOKASSA_WEBHOOK_ALLOWED_CIDRS",
+                            format!(
+                                "holds private ranges ({}); refused in prod",
+                                private.join(", ")
+                            ),
+                        );
+                    }
+                    list
+                }
+                Err(e) => {
+                    r.problem("YOOKASSA_WEBHOOK_ALLOWED_CIDRS", e);
+                    billing::NetList::yookassa()
+                }
+            },
+        };
+        let trusted_proxies = match r.raw("TRUSTED_PROXIES") {
+            None => billing::NetList::default(),
+            Some(v) => billing::NetList::parse(&v).unwrap_or_else(|e| {
+                r.problem("TRUSTED_PROXIES", e);
+                billing::NetList::default()
+            }),
+        };
+        let recurring_enabled = r.bool("BILLING_RECURRING_ENABLED", false);
+        let receipts = if r.bool("YOOKASSA_RECEIPTS_ENABLED", false) {
+            let vat_code = match r.raw("YOOKASSA_VAT_CODE").as_deref().map(str::parse::<u8>) {
+                None => 1,
+                Some(Ok(n)) if (1..=6).contains(&n) => n,
+                Some(_) => {
+                    r.problem("YOOKASSA_VAT_CODE", "must be 1..6");
+                    1
+                }
+            };
+            let email = r.raw("YOOKASSA_RECEIPT_EMAIL");
+            if email.as_deref().is_none_or(|e| !e.contains('@')) {
+                r.problem(
+                    "YOOKASSA_RECEIPT_EMAIL",
+                    "must be an e-mail address when YOOKASSA_RECEIPTS_ENABLED is on",
+                );
+            }
+            Some(billing::ReceiptSettings {
+                vat_code,
+                fallback_email: email,
+            })
+        } else {
+            None
+        };
         YooKassaConfig {
             prod_mode,
             shop_id,
             secret_key,
+            api_url,
+            return_url,
+            webhook_allowlist,
+            trusted_proxies,
+            recurring_enabled,
+            receipts,
+        }
+    }
+
+    /// An http(s) URL for billing; https in prod.
+    fn billing_url(r: &mut Reader<'_>, name: &str, fallback: &str) -> url::Url {
+        let text = r.raw(name).unwrap_or_else(|| fallback.to_string());
+        let default = || {
+            url::Url::parse(billing::yookassa::DEFAULT_API_URL)
+                .unwrap_or_else(|_| unreachable!("the default YooKassa URL parses"))
+        };
+        match url::Url::parse(&text) {
+            Ok(u) if u.scheme() == "https" || (u.scheme() == "http" && !r.prod) => u,
+            Ok(_) => {
+                r.problem(name, "must be an https URL in prod");
+                default()
+            }
+            Err(e) => {
+                r.problem(name, format!("is not a valid URL: {e}"));
+                default()
+            }
         }
     }
 
@@ -872,6 +1087,9 @@ impl Config {
                 "TELEGRAM_BOT_API_SECRETS_PREVIOUS",
                 s.expose_secret().to_string(),
             ));
+        }
+        for s in &self.telegram.webhook_secrets {
+            out.push(("TELEGRAM_WEBHOOK_SECRET", s.expose_secret().to_string()));
         }
         if let Some(ai) = &self.ai_proxy {
             out.push(("AI_PROXY_SECRET", ai.secret.expose_secret().to_string()));

@@ -12,10 +12,11 @@ pub enum Role {
     Migrate,
     Admin,
     AiProxy,
+    Bot,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Serve,
         Role::Api,
         Role::Worker,
@@ -23,6 +24,7 @@ impl Role {
         Role::Migrate,
         Role::Admin,
         Role::AiProxy,
+        Role::Bot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +36,7 @@ impl Role {
             Role::Migrate => "migrate",
             Role::Admin => "admin",
             Role::AiProxy => "ai-proxy",
+            Role::Bot => "bot",
         }
     }
 
@@ -82,11 +85,13 @@ pub struct Var {
 
 use Role::*;
 
-const DB_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin];
-const ALL_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin, AiProxy];
+const DB_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin, Bot];
+const ALL_ROLES: &[Role] = &[Serve, Api, Worker, Scheduler, Migrate, Admin, AiProxy, Bot];
 const HTTP: &[Role] = &[Serve, Api];
 const AI_USERS: &[Role] = &[Serve, Api, Worker];
-const LLM_USERS: &[Role] = &[Serve, Api, Worker, AiProxy];
+const LLM_USERS: &[Role] = &[Serve, Api, Worker, AiProxy, Bot];
+const BOT_ROLES: &[Role] = &[Serve, Api, Worker, Bot];
+const BILLING_ROLES: &[Role] = &[Serve, Api, Worker];
 
 /// Every variable, in the order the docs show them.
 pub const VARS: &[Var] = &[
@@ -210,11 +215,11 @@ pub const VARS: &[Var] = &[
     Var {
         name: "TELEGRAM_BOT_TOKEN",
         secret: true,
-        need: Need::ProdFor(&[Serve, Api, Scheduler]),
+        need: Need::ProdFor(&[Serve, Api, Scheduler, Bot]),
         default: None,
         example: "",
-        help: "Bot token from @BotFather. Verifies Mini App initData; sends alerts and notifications.",
-        roles: &[Serve, Api, Scheduler, Admin],
+        help: "Bot token from @BotFather. Verifies Mini App initData; sends alerts and notifications. When set, `serve` also runs the bot (long polling, or the webhook with TELEGRAM_WEBHOOK_URL).",
+        roles: &[Serve, Api, Worker, Scheduler, Admin, Bot],
     },
     Var {
         name: "TELEGRAM_ADMINS",
@@ -223,7 +228,7 @@ pub const VARS: &[Var] = &[
         default: None,
         example: "",
         help: "Comma-separated Telegram user ids of the coaches/operators (coach panel, alerts).",
-        roles: &[Serve, Api, Scheduler, Admin],
+        roles: &[Serve, Api, Worker, Scheduler, Admin, Bot],
     },
     Var {
         name: "TELEGRAM_BOT_API_SECRET",
@@ -242,6 +247,69 @@ pub const VARS: &[Var] = &[
         example: "",
         help: "Comma-separated older bot API secrets still accepted during a rotation (verifiers accept a set; senders use TELEGRAM_BOT_API_SECRET).",
         roles: HTTP,
+    },
+    Var {
+        name: "TELEGRAM_API_URL",
+        secret: false,
+        need: Need::Optional,
+        default: Some("https://api.telegram.org"),
+        example: "",
+        help: "Base URL of the Telegram Bot API (a local Bot API server, or a fake in tests).",
+        roles: BOT_ROLES,
+    },
+    Var {
+        name: "TELEGRAM_WEBHOOK_URL",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Public https URL of the bot webhook (ends with `/telegram/webhook`). Unset: the bot long-polls (one poller across instances). Set: the api serves the webhook and `eatfit bot` registers it.",
+        roles: BOT_ROLES,
+    },
+    Var {
+        name: "TELEGRAM_WEBHOOK_SECRET",
+        secret: true,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Comma-separated webhook secret tokens accepted in `X-Telegram-Bot-Api-Secret-Token` (the first is registered; others stay valid during a rotation). Required with TELEGRAM_WEBHOOK_URL; 16+ characters of A-Z, a-z, 0-9, _ and -.",
+        roles: BOT_ROLES,
+    },
+    Var {
+        name: "TELEGRAM_WEB_APP_URL",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Public https URL of the Mini App (e.g. `https://eatfit24.example/app`): the bot's \"open the tracker\" buttons and chat menu button.",
+        roles: BOT_ROLES,
+    },
+    Var {
+        name: "TELEGRAM_BOT_USERNAME",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "The bot's @username without the @ (deep links in messages).",
+        roles: BOT_ROLES,
+    },
+    Var {
+        name: "EATFIT_ALERTS_HEARTBEAT",
+        secret: false,
+        need: Need::Optional,
+        default: Some("false"),
+        example: "false",
+        help: "Send the Telegram admins a daily \"all quiet\" message at 09:00 UTC when no alert is active, so a dead alert path is noticed.",
+        roles: &[Serve, Worker],
+    },
+    Var {
+        name: "EATFIT_RETENTION_ENABLED",
+        secret: false,
+        need: Need::Optional,
+        default: Some("false"),
+        example: "false",
+        help: "Delete, daily, meals older than the user's plan keeps (plans.history_days: FREE 7 days, PRO 180) and failed photos older than 30 days, with their files. Preview with `eatfit admin retention`.",
+        roles: &[Serve, Worker],
     },
     Var {
         name: "WEBAPP_DEBUG_MODE_ENABLED",
@@ -399,20 +467,94 @@ pub const VARS: &[Var] = &[
     Var {
         name: "YOOKASSA_SHOP_ID",
         secret: false,
-        need: Need::Optional,
+        need: Need::ProdFor(BILLING_ROLES),
         default: None,
         example: "",
-        help: "YooKassa shop id (billing).",
-        roles: AI_USERS,
+        help: "YooKassa shop id (digits). Billing: without it (dev) the payment endpoints and the webhook answer 503 BILLING_NOT_CONFIGURED and /readyz shows `yookassa: not_configured`.",
+        roles: BILLING_ROLES,
     },
     Var {
         name: "YOOKASSA_SECRET_KEY",
         secret: true,
+        need: Need::ProdFor(BILLING_ROLES),
+        default: None,
+        example: "",
+        help: "YooKassa API secret key (Basic auth with the shop id). `test_…` keys are refused in prod, `live_…` keys in dev.",
+        roles: BILLING_ROLES,
+    },
+    Var {
+        name: "YOOKASSA_RETURN_URL",
+        secret: false,
+        need: Need::ProdFor(BILLING_ROLES),
+        default: Some("http://localhost:8000/app/"),
+        example: "https://eatfit24.ru/app/",
+        help: "Where YooKassa sends the payer back. A client `return_url` is kept only when its host is this URL's host (or a subdomain). https in prod.",
+        roles: BILLING_ROLES,
+    },
+    Var {
+        name: "YOOKASSA_API_URL",
+        secret: false,
+        need: Need::Optional,
+        default: Some("https://api.yookassa.ru/v3"),
+        example: "",
+        help: "YooKassa API v3 base URL (tests point it at a fake). https in prod.",
+        roles: BILLING_ROLES,
+    },
+    Var {
+        name: "YOOKASSA_WEBHOOK_ALLOWED_CIDRS",
+        secret: false,
+        need: Need::Optional,
+        default: Some(
+            "185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.156.11/32,77.75.156.35/32,77.75.154.128/25,2a02:5180::/32",
+        ),
+        example: "",
+        help: "Comma-separated addresses/CIDRs allowed to send YooKassa notifications (a second layer: every notification is re-fetched from the API anyway). Private, loopback and link-local ranges are refused in prod.",
+        roles: HTTP,
+    },
+    Var {
+        name: "TRUSTED_PROXIES",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "127.0.0.1",
+        help: "Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed (walked from the right) for the webhook allowlist. Empty: the socket peer is the client.",
+        roles: HTTP,
+    },
+    Var {
+        name: "BILLING_RECURRING_ENABLED",
+        secret: false,
+        need: Need::Optional,
+        default: Some("false"),
+        example: "false",
+        help: "Recurring payments (the shop must have them enabled at YooKassa): save cards with the user's explicit consent, auto-renew with dunning, card binding. Off: one-time payments only, the renewal job is idle.",
+        roles: BILLING_ROLES,
+    },
+    Var {
+        name: "YOOKASSA_RECEIPTS_ENABLED",
+        secret: false,
+        need: Need::Optional,
+        default: Some("false"),
+        example: "false",
+        help: "Send a 54-FZ receipt with every payment (customer e-mail, one service item, YOOKASSA_VAT_CODE).",
+        roles: BILLING_ROLES,
+    },
+    Var {
+        name: "YOOKASSA_VAT_CODE",
+        secret: false,
+        need: Need::Optional,
+        default: Some("1"),
+        example: "1",
+        help: "YooKassa `vat_code` of receipt items, 1–6 (1 = without VAT).",
+        roles: BILLING_ROLES,
+    },
+    Var {
+        name: "YOOKASSA_RECEIPT_EMAIL",
+        secret: false,
         need: Need::Optional,
         default: None,
         example: "",
-        help: "YooKassa API secret key (billing). `test_…` keys are refused in prod, `live_…` keys in dev.",
-        roles: AI_USERS,
+        help: "Receipt e-mail used when the user has none (Telegram users usually have none). Required when YOOKASSA_RECEIPTS_ENABLED is on.",
+        roles: BILLING_ROLES,
     },
 ];
 

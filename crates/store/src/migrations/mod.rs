@@ -9,6 +9,10 @@ mod m0003_weights;
 mod m0004_recognition;
 mod m0005_alerts;
 mod m0006_outbox;
+mod m0007_billing;
+mod m0008_bot;
+mod m0010_import;
+mod m0011_rate_limits;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -23,6 +27,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_recognition::Migration),
             Box::new(m0005_alerts::Migration),
             Box::new(m0006_outbox::Migration),
+            Box::new(m0007_billing::Migration),
+            Box::new(m0008_bot::Migration),
+            Box::new(m0010_import::Migration),
+            Box::new(m0011_rate_limits::Migration),
         ]
     }
 }

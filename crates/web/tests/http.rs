@@ -1,0 +1,198 @@
+//! The Mini App over HTTP on both backends: the shell and its headers, hashed assets with long
+//! caching, fragments authenticated like the API, the diary rendered on the server in the
+//! user's time zone.
+
+use chrono::{TimeZone, Utc};
+use reqwest::Method;
+use serde_json::json;
+use testkit::app::{ADMIN_TG_ID, Options, TestApp};
+
+const TG: i64 = 710_001;
+
+async fn get(
+    app: &TestApp,
+    path: &str,
+    tg: Option<i64>,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut req = app.client.get(app.url(path));
+    if let Some(tg) = tg {
+        req = req.header("X-Telegram-Init-Data", app.init_data(tg));
+    }
+    let r = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.unwrap_or_default())
+}
+
+fn h<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn shell_is_public_and_framed_only_by_telegram() {
+    for app in TestApp::all().await {
+        for path in ["/app", "/app/", "/app/meal/5", "/app/diary?date=2026-03-01"] {
+            let (status, headers, body) = get(&app, path, None).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(body.contains("telegram-web-app.js"), "{path}");
+            assert!(
+                h(&headers, "content-security-policy")
+                    .contains("frame-ancestors https://web.telegram.org")
+            );
+            assert!(!h(&headers, "content-security-policy").contains("unsafe-inline"));
+            assert_eq!(h(&headers, "x-content-type-options"), "nosniff");
+            assert_eq!(h(&headers, "cache-control"), "no-store");
+            assert!(!h(&headers, "x-request-id").is_empty());
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn assets_have_hashed_names_and_immutable_caching() {
+    let app = TestApp::sqlite().await;
+    for a in web::assets::all() {
+        let (status, headers, body) = get(&app, &web::assets::url(a.logical), None).await;
+        assert_eq!(status, 200, "{}", a.name);
+        assert_eq!(
+            h(&headers, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(body.len(), a.body.len());
+    }
+    let (status, headers, _) = get(&app, "/app/static/app.00000000.js", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(h(&headers, "cache-control"), "no-store");
+    assert!(web::assets::js_bytes() <= 50 * 1024);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn fragments_need_init_data_and_admin_screens_need_an_admin() {
+    for app in TestApp::all().await {
+        let (status, headers, body) = get(&app, "/app/f/diary", None).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(h(&headers, "content-type").starts_with("application/json"));
+        let (status, _, _) = get(&app, "/app/f/coach", Some(TG)).await;
+        assert_eq!(status, 403);
+        let (status, _, body) = get(&app, "/app/f/coach", Some(ADMIN_TG_ID)).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _, _) = get(&app, "/app/f/nothing-here", Some(TG)).await;
+        assert_eq!(status, 404);
+        let (status, _, _) = get(&app, "/app/f/meal/999999", Some(TG)).await;
+        assert_eq!(status, 404);
+        // The API router still answers everything else.
+        let (status, _, _) = get(&app, "/api/v1/no-such-route/", Some(TG)).await;
+        assert_eq!(status, 404);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn diary_is_rendered_in_the_users_day_with_totals_and_escaped_names() {
+    // 20:00 UTC on 10 March is already 11 March in Vladivostok.
+    let opts = Options {
+        now: Utc
+            .with_ymd_and_hms(2026, 3, 10, 20, 0, 0)
+            .single()
+            .unwrap_or_default(),
+        ..Options::default()
+    };
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    for app in TestApp::all_with(opts).await {
+        let (s, v) = app
+            .send_json(
+                Method::PATCH,
+                TG,
+                "/api/v1/users/profile/",
+                Some(json!({"timezone": "Asia/Vladivostok"})),
+            )
+            .await;
+        assert!(s.is_success(), "{v}");
+        let (s, v) = app
+            .send_json(
+                Method::POST,
+                TG,
+                "/api/v1/meals/quick-add/",
+                Some(
+                    json!({"date": "2026-03-11", "meal_type": "LUNCH", "name": "<script>x</script>",
+                            "calories": 420, "protein": 30, "fat": 10, "carbohydrates": 50}),
+                ),
+            )
+            .await;
+        assert!(s.is_success(), "{v}");
+        let (status, headers, body) = get(&app, "/app/f/diary", Some(TG)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(h(&headers, "cache-control"), "no-store");
+        assert!(
+            body.contains(r#"data-date="2026-03-11""#),
+            "today at UTC+10"
+        );
+        assert!(body.contains(r#"data-kcal="420""#), "{body}");
+        assert!(body.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(!body.contains("<script>x"));
+        assert!(body.contains("Цели не установлены"));
+        // The week strip never links to the user's future.
+        assert!(!body.contains(r#"href="/app/diary?date=2026-03-12""#));
+        // The month picker links every past day of the month by its date.
+        let (_, _, body) = get(&app, "/app/f/diary?date=2026-03-11&month=2026-03", Some(TG)).await;
+        assert!(body.contains(r#"id="month-picker""#));
+        assert!(body.contains(r#"href="/app/diary?date=2026-03-05""#));
+        // English through the UI language header.
+        let r = app
+            .client
+            .get(app.url("/app/f/diary"))
+            .header("X-Telegram-Init-Data", app.init_data(TG))
+            .header("X-UI-Lang", "en")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body = r.text().await.unwrap_or_default();
+        assert!(body.contains("Goals are not set"), "{body}");
+        for path in [
+            "/app/f/add",
+            "/app/f/stats",
+            "/app/f/stats?period=month",
+            "/app/f/profile",
+            "/app/f/settings",
+            "/app/f/plan",
+        ] {
+            let (status, _, body) = get(&app, path, Some(TG)).await;
+            assert_eq!(status, 200, "{path}: {body}");
+            assert!(body.starts_with("<section class=\"screen\""), "{path}");
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn reminder_settings_are_saved_from_the_settings_screen() {
+    for app in TestApp::all().await {
+        let body = json!({"meal_reminders": true, "breakfast_at": "08:30", "lunch_at": "13:00",
+            "dinner_at": "19:15", "evening_summary": false, "summary_at": "21:00", "inactivity_nudge": true});
+        let (s, v) = app
+            .send_json(
+                Method::PUT,
+                TG,
+                "/app/f/settings/reminders",
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(s.as_u16(), 200, "{v}");
+        let (status, _, html) = get(&app, "/app/f/settings", Some(TG)).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains(r#"name="meal_reminders" checked"#), "{html}");
+        assert!(html.contains(r#"value="19:15""#));
+        let mut quiet = body;
+        quiet["dinner_at"] = json!("23:00");
+        let (s, v) = app
+            .send_json(Method::PUT, TG, "/app/f/settings/reminders", Some(quiet))
+            .await;
+        assert_eq!(s.as_u16(), 400, "{v}");
+        assert!(v["error"]["details"]["dinner_at"].is_array(), "{v}");
+        app.finish().await;
+    }
+}
