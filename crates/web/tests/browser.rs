@@ -25,6 +25,14 @@ use webdriver::Browser;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mini_app_flows_in_headless_chromium() {
     if !webdriver::available() {
+        // CI installs the browser and sets this, so a missing browser fails there instead of
+        // passing silently.
+        assert!(
+            std::env::var_os("EATFIT_REQUIRE_BROWSER").is_none(),
+            "EATFIT_REQUIRE_BROWSER is set but {} / {} are not installed",
+            webdriver::CHROMEDRIVER,
+            webdriver::CHROMIUM
+        );
         eprintln!(
             "SKIPPED: {} / {} not installed (apt-get install -y chromium chromium-driver)",
             webdriver::CHROMEDRIVER,
