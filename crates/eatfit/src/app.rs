@@ -440,6 +440,11 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
         billing::jobs::register_jobs(&mut jobs_registry, billing.clone());
         if let Some(b) = &telegram_bot {
             bot::register_jobs(&mut jobs_registry, b.clone());
+        } else {
+            // Only the bot can send Telegram messages: without it this worker leaves the notify
+            // queue alone, so outbox deliveries wait for a worker that can send them instead of
+            // dying here without a handler. (In prod the worker requires the token.)
+            wc.concurrency.insert(Queue::Notify, 0);
         }
         let worker = Worker::new(db.clone(), clock.clone(), jobs_registry, wc);
         // The first heartbeat is written before we report started, so readiness is immediate.

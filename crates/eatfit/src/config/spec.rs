@@ -215,7 +215,7 @@ pub const VARS: &[Var] = &[
     Var {
         name: "TELEGRAM_BOT_TOKEN",
         secret: true,
-        need: Need::ProdFor(&[Serve, Api, Scheduler, Bot]),
+        need: Need::ProdFor(&[Serve, Api, Worker, Scheduler, Bot]),
         default: None,
         example: "",
         help: "Bot token from @BotFather. Verifies Mini App initData; sends alerts and notifications. When set, `serve` also runs the bot (long polling, or the webhook with TELEGRAM_WEBHOOK_URL).",
