@@ -644,20 +644,20 @@ pub fn invite_link_for(bot_username: Option<&str>) -> Option<String> {
     Some(format!("https://t.me/{name}?start=invite"))
 }
 
-/// `GET /api/v1/telegram/invite-link/` (public). The bot's username is not part of the
-/// configuration yet (a later issue adds `TELEGRAM_BOT_USERNAME`), so this answers 503 in the
-/// envelope instead of the original's permanent 500.
+/// `GET /api/v1/telegram/invite-link/` (public): the bot link with the `invite` start payload
+/// (the bot records it as the lead's source). Without `TELEGRAM_BOT_USERNAME` it answers 503 in
+/// the envelope instead of the original's permanent 500.
 #[utoipa::path(
     get,
     path = "/api/v1/telegram/invite-link/",
     tag = "coach",
     responses(
-        (status = 200, description = "`{link}` (once the bot username is configured)", body = Value),
+        (status = 200, description = "`{link}`: `https://t.me/<bot>?start=invite`", body = Value),
         (status = 503, description = "The bot username is not configured yet", body = ErrorEnvelope),
     )
 )]
-async fn invite_link(State(_state): State<AppState>) -> ApiResult<Response> {
-    match invite_link_for(None) {
+async fn invite_link(State(state): State<AppState>) -> ApiResult<Response> {
+    match invite_link_for(state.settings().bot_username.as_deref()) {
         Some(link) => Ok(Json(json!({ "link": link })).into_response()),
         None => Err(ApiError::with_message(
             ErrorCode::ServiceUnavailable,

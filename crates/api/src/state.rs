@@ -21,6 +21,8 @@ pub struct ApiSettings {
     pub debug_identity: bool,
     /// How old a worker heartbeat may be before readiness fails.
     pub heartbeat_max_age: Duration,
+    /// The bot's @username without the `@` (`TELEGRAM_BOT_USERNAME`), for invite links.
+    pub bot_username: Option<String>,
 }
 
 impl ApiSettings {

@@ -91,8 +91,11 @@ async fn lead(app: &TestApp, tg: i64, first: &str) -> i64 {
 
 /// An app with custom admin settings on `db` (the TestApp settings are fixed).
 async fn spawn_custom(db: TestDb, app_env: &'static str, admins: Vec<i64>) -> (String, TestDb) {
-    let now = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
-    let settings = ApiSettings {
+    spawn_with_settings(db, settings(app_env, admins)).await
+}
+
+fn settings(app_env: &'static str, admins: Vec<i64>) -> ApiSettings {
+    ApiSettings {
         app_env,
         version: "test",
         bot_token: Some(SecretString::from(BOT_TOKEN.to_string())),
@@ -103,7 +106,12 @@ async fn spawn_custom(db: TestDb, app_env: &'static str, admins: Vec<i64>) -> (S
         bot_api_secrets: vec![SecretString::from(BOT_SECRET.to_string())],
         debug_identity: false,
         heartbeat_max_age: Duration::from_secs(60),
-    };
+        bot_username: None,
+    }
+}
+
+async fn spawn_with_settings(db: TestDb, settings: ApiSettings) -> (String, TestDb) {
+    let now = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
     let dir = std::env::temp_dir().join(format!("coach-media-{}", uuid::Uuid::new_v4()));
     let media = media::MediaStore::local(&dir).unwrap();
     let state = AppState::new(
@@ -749,5 +757,21 @@ async fn invite_link_is_503_until_the_bot_username_is_configured() {
                 .contains("TELEGRAM_BOT_USERNAME")
         );
         app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn invite_link_points_at_the_configured_bot() {
+    for db in TestDb::all().await.unwrap() {
+        let mut s = settings("dev", vec![]);
+        s.bot_username = Some("@EatFit24_bot".into());
+        let (base, db) = spawn_with_settings(db, s).await;
+        let resp = reqwest::get(format!("{base}/api/v1/telegram/invite-link/"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["link"], "https://t.me/EatFit24_bot?start=invite");
+        db.cleanup().await;
     }
 }

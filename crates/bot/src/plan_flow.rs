@@ -118,28 +118,6 @@ async fn fill_profile(app: &BotApp, ctx: &Ctx, a: &Answers) -> Result<(), BotErr
     Ok(())
 }
 
-/// `store::bot::create_survey` reads before it writes in one transaction; on SQLite a write
-/// by another connection in between fails it with SQLITE_BUSY_SNAPSHOT ("database is locked",
-/// not retried by the busy timeout). Nothing was written then, so it is safe to try again.
-async fn create_survey(
-    app: &BotApp,
-    ctx: &Ctx,
-    ns: &NewSurvey,
-) -> Result<store::entities::personal_plan_survey::Model, BotError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match store::bot::create_survey(&app.deps().db, &ctx.account, ns, app.now()).await {
-            Err(store::StoreError::Db(e))
-                if attempt < 4 && e.to_string().contains("database is locked") =>
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
-            }
-            other => return Ok(other?),
-        }
-    }
-}
-
 /// The whole flow after consent (runs in the background).
 pub(crate) async fn personal_plan(
     app: &Arc<BotApp>,
@@ -156,7 +134,7 @@ pub(crate) async fn personal_plan(
         // Incomplete answers (should not happen): start over rather than strand the user.
         return finish(app, ctx, message_id, Screen::new(ctx.t(T::SurveyCancelled))).await;
     };
-    let survey = create_survey(app, ctx, &ns).await?;
+    let survey = store::bot::create_survey(&app.deps().db, &ctx.account, &ns, app.now()).await?;
     let count = store::bot::plans_today(db, Some(ctx.account.user.id), now).await?;
     let limit_screen = |c: store::bot::DailyCount| {
         Screen::new(fill(

@@ -142,6 +142,7 @@ fn api_settings(config: &Config) -> ApiSettings {
         bot_api_secrets: secrets,
         debug_identity: config.telegram.debug_mode && !config.is_prod(),
         heartbeat_max_age: Duration::from_secs(60),
+        bot_username: config.telegram.bot_username.clone(),
     }
 }
 

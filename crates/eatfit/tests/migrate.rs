@@ -80,6 +80,13 @@ async fn prod_role_refuses_to_start_on_an_unmigrated_postgres() {
             "AI_PROXY_SECRET",
             "ai-proxy-secret-0123456789abcdef0123456789",
         )
+        .env("YOOKASSA_MODE", "prod")
+        .env("YOOKASSA_SHOP_ID", "123456")
+        .env(
+            "YOOKASSA_SECRET_KEY",
+            "live_prod-like-yookassa-key-0123456789",
+        )
+        .env("YOOKASSA_RETURN_URL", "https://eatfit24.ru/app/")
         .env("EATFIT_LISTEN", "127.0.0.1:0")
         .env("EATFIT_METRICS_ADDR", "127.0.0.1:0")
         .output()

@@ -205,6 +205,16 @@ pub async fn create_survey(
     now: DateTime<Utc>,
 ) -> Result<survey::Model, StoreError> {
     let txn = db.conn().begin().await?;
+    // Write first: it takes SQLite's write lock (waiting under the busy timeout) before the read
+    // below, instead of reading a snapshot that a concurrent writer then invalidates — SQLite
+    // answers that upgrade with SQLITE_BUSY_SNAPSHOT at once, which no timeout retries. On
+    // PostgreSQL it locks the account row, serialising two surveys of one user.
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "UPDATE telegram_users SET updated_at = updated_at WHERE id = $1",
+        vec![account.telegram.id.into()],
+    ))
+    .await?;
     let fresh_lead = will_be_new_lead(&txn, &account.telegram).await?;
     let row = survey::ActiveModel {
         user_id: Set(account.user.id),

@@ -146,6 +146,7 @@ impl TestApp {
             bot_api_secrets: vec![SecretString::from(BOT_SECRET.to_string())],
             debug_identity: opts.debug_identity,
             heartbeat_max_age: Duration::from_secs(60),
+            bot_username: None,
         };
         let db = test_db.db.clone();
         if opts.worker_heartbeat {

@@ -290,7 +290,7 @@ pub const VARS: &[Var] = &[
         need: Need::Optional,
         default: None,
         example: "",
-        help: "The bot's @username without the @ (deep links in messages).",
+        help: "The bot's @username without the @: the coach's invite link (`GET /api/v1/telegram/invite-link/` answers 503 without it) and deep links in messages.",
         roles: BOT_ROLES,
     },
     Var {
