@@ -48,7 +48,13 @@ pub async fn evaluate(state: &AppState) -> (bool, BTreeMap<&'static str, CheckSt
 
     let jobs = if db == CheckState::Ok {
         match jobs::worker::heartbeat_ages(state.db(), state.now()).await {
-            Ok(ages) => {
+            Ok(mut ages) => {
+                // Without a bot token nothing can send Telegram messages and workers leave the
+                // notify queue alone (deliveries wait); that is "not configured", reported by
+                // the telegram check, not a missing worker.
+                if state.settings().bot_token.is_none() {
+                    ages.remove(&jobs::Queue::Notify);
+                }
                 let max = state.settings().heartbeat_max_age.as_secs() as i64;
                 if ages.values().any(|a| a.is_none()) {
                     CheckState::Failing("no_worker")
