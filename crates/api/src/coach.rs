@@ -19,6 +19,9 @@
 //!   `POST /telegram/clients/{id}/add/`.
 //! * `POST /telegram/clients/` accepts any Telegram user, not only test-completed ones (the
 //!   subscribers list shows everyone, and survey leads never completed the legacy test).
+//! * New: `GET /telegram/invite-link/me/` gives the calling coach their own link
+//!   (`?start=coach_<telegram id>`), and application/client items carry the raw `source_tag`
+//!   and `invited_by_coach` (the coach's Telegram id read from a `coach_<id>` tag, else null).
 
 use std::collections::HashMap;
 
@@ -57,6 +60,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_client_path))
         .routes(routes!(subscribers))
         .routes(routes!(invite_link))
+        .routes(routes!(coach_invite_link))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +323,8 @@ fn lead_json(l: &Lead) -> Value {
         "ai_test_completed": tg.ai_test_completed,
         "is_client": tg.is_client,
         "source": source,
+        "source_tag": tg.source_tag,
+        "invited_by_coach": coach::invited_by_coach(tg.source_tag.as_deref()),
         "details": details,
         "recommended_calories": tg.recommended_calories,
         "recommended_protein": tg.recommended_protein,
@@ -666,6 +672,50 @@ async fn invite_link(State(state): State<AppState>) -> ApiResult<Response> {
     }
 }
 
+/// A coach's own link: `https://t.me/<bot>?start=coach_<coach telegram id>`; a user who starts
+/// the bot through it gets `source_tag = coach_<id>` and is attributed to that coach.
+pub fn coach_invite_link_for(bot_username: Option<&str>, coach_telegram_id: i64) -> Option<String> {
+    let name = bot_username?.trim().trim_start_matches('@');
+    if name.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "https://t.me/{name}?start={}",
+        coach::coach_invite_code(coach_telegram_id)
+    ))
+}
+
+/// `GET /api/v1/telegram/invite-link/me/` (admins): the calling coach's own invite link and its
+/// start code, `{link, code}`; leads who join through it carry `source_tag = code`. 503 in the
+/// envelope without `TELEGRAM_BOT_USERNAME`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/telegram/invite-link/me/",
+    tag = "coach",
+    security(("telegram_init_data" = [])),
+    responses(
+        (status = 200, description = "`{link, code}`: `https://t.me/<bot>?start=coach_<telegram id>` and `coach_<telegram id>`", body = Value),
+        (status = 401, description = "initData missing or forged", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin, or the panel session (30 min) is stale", body = ErrorEnvelope),
+        (status = 503, description = "The bot username is not configured yet", body = ErrorEnvelope),
+    )
+)]
+async fn coach_invite_link(
+    Coach(admin): Coach,
+    State(state): State<AppState>,
+) -> ApiResult<Response> {
+    let id = admin.0.get();
+    match coach_invite_link_for(state.settings().bot_username.as_deref(), id) {
+        Some(link) => {
+            Ok(Json(json!({ "link": link, "code": coach::coach_invite_code(id) })).into_response())
+        }
+        None => Err(ApiError::with_message(
+            ErrorCode::ServiceUnavailable,
+            "Ссылка-приглашение недоступна: имя бота (TELEGRAM_BOT_USERNAME) не настроено на сервере.",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,6 +727,15 @@ mod tests {
         assert_eq!(
             invite_link_for(Some("@EatFit24_bot")).as_deref(),
             Some("https://t.me/EatFit24_bot?start=invite")
+        );
+    }
+
+    #[test]
+    fn coach_link_carries_the_coach_id() {
+        assert_eq!(coach_invite_link_for(None, 7), None);
+        assert_eq!(
+            coach_invite_link_for(Some("EatFit24_bot"), 7).as_deref(),
+            Some("https://t.me/EatFit24_bot?start=coach_7")
         );
     }
 

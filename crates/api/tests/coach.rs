@@ -775,3 +775,111 @@ async fn invite_link_points_at_the_configured_bot() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn coach_invite_link_carries_the_calling_admins_id() {
+    for db in TestDb::all().await.unwrap() {
+        let mut s = settings("dev", vec![ADMIN_TG_ID]);
+        s.bot_username = Some("@EatFit24_bot".into());
+        let (base, db) = spawn_with_settings(db, s).await;
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+        let client = reqwest::Client::new();
+        let url = format!("{base}/api/v1/telegram/invite-link/me/");
+        let (status, v) = body(
+            client
+                .get(&url)
+                .header(
+                    "X-Telegram-Init-Data",
+                    signed_init_data(ADMIN_TG_ID, "Тренер", now),
+                )
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(
+            v["link"],
+            format!("https://t.me/EatFit24_bot?start=coach_{ADMIN_TG_ID}")
+        );
+        assert_eq!(v["code"], format!("coach_{ADMIN_TG_ID}"));
+        // A non-admin is refused; so is nobody.
+        let (status, v) = body(
+            client
+                .get(&url)
+                .header(
+                    "X-Telegram-Init-Data",
+                    signed_init_data(710_777, "Гость", now),
+                )
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+        assert_envelope(&v, "FORBIDDEN");
+        let (status, _) = body(client.get(&url).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // The generic link is unchanged.
+        let (status, v) = body(
+            client
+                .get(format!("{base}/api/v1/telegram/invite-link/"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["link"], "https://t.me/EatFit24_bot?start=invite");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn coach_invite_link_is_503_without_the_bot_username() {
+    for app in TestApp::all().await {
+        let (status, v) = admin_get(&app, "/api/v1/telegram/invite-link/me/").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+        assert_envelope(&v, "SERVICE_UNAVAILABLE");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn leads_carry_their_source_tag_and_inviting_coach() {
+    for app in TestApp::all().await {
+        let invited = lead(&app, 720_101, "Приглашённый").await;
+        let plain = lead(&app, 720_102, "Обычный").await;
+        for (tg, tag) in [
+            (720_101_i64, format!("coach_{ADMIN_TG_ID}")),
+            (720_102, "promo".into()),
+        ] {
+            sea_orm::ConnectionTrait::execute_raw(
+                app.db().conn(),
+                sea_orm::Statement::from_sql_and_values(
+                    app.db().conn().get_database_backend(),
+                    "UPDATE telegram_users SET source_tag = $1 WHERE telegram_id = $2",
+                    vec![tag.into(), tg.into()],
+                ),
+            )
+            .await
+            .unwrap();
+        }
+        let (status, v) = admin_get(&app, APPS).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let find = |id: i64| {
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id)
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        assert_eq!(find(invited)["source_tag"], format!("coach_{ADMIN_TG_ID}"));
+        assert_eq!(find(invited)["invited_by_coach"], ADMIN_TG_ID);
+        assert_eq!(find(plain)["source_tag"], "promo");
+        assert_eq!(find(plain)["invited_by_coach"], Value::Null);
+        app.finish().await;
+    }
+}

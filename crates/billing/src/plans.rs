@@ -10,6 +10,8 @@ use crate::repo::{exec, stmt};
 use crate::types::PlanCode;
 use crate::{Billing, BillingError, Kopecks};
 
+pub mod edit;
+
 /// Active, public, non-test plans by price (`GET /plans/`).
 pub async fn public_plans<C: ConnectionTrait>(conn: &C) -> Result<Vec<plan::Model>, BillingError> {
     Ok(plan::Entity::find()
@@ -39,25 +41,26 @@ pub async fn purchasable<C: ConnectionTrait>(
     Ok(p)
 }
 
-/// Operator edit of a plan's price (kopecks) and old price.
+/// Operator edit of a plan's price (kopecks) and old price (`None` removes it): a thin alias of
+/// [`edit::update`], validated the same way (a refusal is [`BillingError::Validation`]).
+/// `false` when the plan does not exist.
 pub async fn set_price(
     billing: &Billing,
     code: PlanCode,
     price: Kopecks,
     old_price: Option<Kopecks>,
 ) -> Result<bool, BillingError> {
-    let n = exec(
-        billing.db().conn(),
-        "UPDATE plans SET price_kopecks = $1, old_price_kopecks = $2, updated_at = $3 WHERE code = $4",
-        vec![
-            price.0.into(),
-            old_price.map(|k| k.0).into(),
-            billing.now().into(),
-            code.as_str().into(),
-        ],
-    )
-    .await?;
-    Ok(n == 1)
+    let change = edit::PlanChange {
+        price: Some(price),
+        old_price: Some(old_price),
+        ..edit::PlanChange::default()
+    };
+    match edit::update(billing, code, &change).await {
+        Ok(_) => Ok(true),
+        Err(edit::PlanUpdateError::NotFound(_)) => Ok(false),
+        Err(edit::PlanUpdateError::Refused(e)) => Err(BillingError::Validation(e.to_string())),
+        Err(edit::PlanUpdateError::Billing(e)) => Err(e),
+    }
 }
 
 /// What `/me/` shows.

@@ -1,5 +1,6 @@
 //! `eatfit admin billing …`: operator commands over the billing service (grant PRO, downgrade,
-//! a user's payments, failed webhooks and their replay). Each acts at once — no plan cache.
+//! list and edit plans, a user's payments, failed webhooks and their replay). Each acts at
+//! once — no plan cache.
 
 use clap::Subcommand;
 
@@ -18,7 +19,47 @@ pub enum BillingCommand {
     },
     /// Put a user on FREE now (auto-renew off; the saved card is kept).
     Downgrade { telegram_id: i64 },
-    /// Change a plan's price (new purchases; renewals keep the price the user bought at).
+    /// Every plan as stored (code, title, prices in roubles, period, limits, flags).
+    Plans,
+    /// Edit a plan (validated; prints it before and after). Takes effect at once for the plan
+    /// list and new purchases; payments and subscriptions keep the price they were bought at.
+    PlanSet {
+        /// FREE, PRO_MONTHLY, PRO_YEARLY, TEST_LIVE.
+        code: String,
+        /// The display name.
+        #[arg(long)]
+        title: Option<String>,
+        /// The description shown under the title.
+        #[arg(long)]
+        description: Option<String>,
+        /// Roubles, e.g. `2990` or `2990.00`.
+        #[arg(long)]
+        price: Option<String>,
+        /// The strike-through price, roubles (higher than the price).
+        #[arg(long, conflicts_with = "no_old_price")]
+        old_price: Option<String>,
+        /// Remove the strike-through price.
+        #[arg(long)]
+        no_old_price: bool,
+        /// On sale (`true`) or withdrawn (`false`); FREE stays active and one paid plan must
+        /// stay on sale.
+        #[arg(long)]
+        active: Option<bool>,
+        /// The paid period, days.
+        #[arg(long)]
+        duration_days: Option<i32>,
+        /// AI photos a day.
+        #[arg(long, conflicts_with = "unlimited_photos")]
+        daily_photo_limit: Option<i32>,
+        /// No daily photo limit.
+        #[arg(long)]
+        unlimited_photos: bool,
+        /// How long the diary history is kept, days (-1 = forever).
+        #[arg(long, allow_hyphen_values = true)]
+        history_days: Option<i32>,
+    },
+    /// Change a plan's price (same as `plan-set CODE --price P [--old-price O]`; without
+    /// `--old-price` the strike-through price is removed).
     PlanPrice {
         /// PRO_MONTHLY, PRO_YEARLY, TEST_LIVE.
         code: String,
@@ -83,24 +124,56 @@ pub async fn run(config: &Config, cmd: BillingCommand) -> anyhow::Result<()> {
                 println!("telegram {telegram_id} has no subscription (already FREE)");
             }
         }
+        BillingCommand::Plans => {
+            for p in billing::plans::edit::all(billing.db().conn()).await? {
+                println!("{}", plan_line(&p));
+            }
+        }
+        BillingCommand::PlanSet {
+            code,
+            title,
+            description,
+            price,
+            old_price,
+            no_old_price,
+            active,
+            duration_days,
+            daily_photo_limit,
+            unlimited_photos,
+            history_days,
+        } => {
+            let old_price = if no_old_price {
+                Some(None)
+            } else {
+                old_price.as_deref().map(rub).transpose()?.map(Some)
+            };
+            let change = billing::plans::edit::PlanChange {
+                display_name: title,
+                description,
+                price: price.as_deref().map(rub).transpose()?,
+                old_price,
+                is_active: active,
+                duration_days,
+                daily_photo_limit: if unlimited_photos {
+                    Some(None)
+                } else {
+                    daily_photo_limit.map(Some)
+                },
+                history_days,
+            };
+            edit_plan(&billing, &code, &change).await?;
+        }
         BillingCommand::PlanPrice {
             code,
             price,
             old_price,
         } => {
-            let plan = billing::PlanCode::parse(&code)
-                .filter(|c| *c != billing::PlanCode::Free)
-                .ok_or_else(|| anyhow::anyhow!("unknown or FREE plan `{code}`"))?;
-            let price = billing::Kopecks::parse_decimal(&price)?;
-            let old = old_price
-                .as_deref()
-                .map(billing::Kopecks::parse_decimal)
-                .transpose()?;
-            if billing::plans::set_price(&billing, plan, price, old).await? {
-                println!("{plan} now costs {price} RUB");
-            } else {
-                anyhow::bail!("plan {plan} not found");
-            }
+            let change = billing::plans::edit::PlanChange {
+                price: Some(rub(&price)?),
+                old_price: Some(old_price.as_deref().map(rub).transpose()?),
+                ..Default::default()
+            };
+            edit_plan(&billing, &code, &change).await?;
         }
         BillingCommand::Payments { telegram_id, limit } => {
             let rows = billing::admin::payments_of(&billing, telegram_id, limit).await?;
@@ -165,4 +238,70 @@ pub async fn run(config: &Config, cmd: BillingCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Roubles (`"2990"`, `"2990.50"`) to kopecks, digit by digit (never through a float).
+fn rub(s: &str) -> anyhow::Result<billing::Kopecks> {
+    Ok(billing::Kopecks::parse_decimal(s)?)
+}
+
+/// Validates and stores an edit, printing the plan before and after.
+async fn edit_plan(
+    billing: &billing::Billing,
+    code: &str,
+    change: &billing::plans::edit::PlanChange,
+) -> anyhow::Result<()> {
+    let plan = billing::PlanCode::parse(code).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown plan `{}` (FREE, PRO_MONTHLY, PRO_YEARLY, TEST_LIVE)",
+            code.chars().take(50).collect::<String>()
+        )
+    })?;
+    let edit = billing::plans::edit::update(billing, plan, change).await?;
+    println!("before: {}", plan_line(&edit.before));
+    println!("after:  {}", plan_line(&edit.after));
+    Ok(())
+}
+
+/// One plan on one line: every stored field an operator edits or needs to see.
+fn plan_line(p: &store::entities::plan::Model) -> String {
+    let money = |k: i64| billing::Kopecks(k).to_decimal();
+    format!(
+        "{:<12} {:<28} price {:>10} RUB  old {:>10}  {:>4} days  photos/day {:<9} history {:<7} \
+         active {:<5} test {:<5} public {:<5} sort {}  features {}",
+        p.code,
+        format!("\"{}\"", p.display_name),
+        money(p.price_kopecks),
+        p.old_price_kopecks.map_or_else(|| "-".to_string(), money),
+        p.duration_days,
+        p.daily_photo_limit
+            .map_or_else(|| "unlimited".to_string(), |n| n.to_string()),
+        if p.history_days < 0 {
+            "forever".to_string()
+        } else {
+            format!("{}d", p.history_days)
+        },
+        p.is_active,
+        p.is_test,
+        p.is_public,
+        p.sort_order,
+        features(p),
+    )
+}
+
+/// The feature switches of a plan (`ai,stats,support`; `-` for none).
+fn features(p: &store::entities::plan::Model) -> String {
+    let on: Vec<&str> = [
+        (p.ai_recognition, "ai"),
+        (p.advanced_stats, "stats"),
+        (p.priority_support, "support"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if on.is_empty() {
+        "-".into()
+    } else {
+        on.join(",")
+    }
 }

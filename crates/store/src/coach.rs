@@ -301,6 +301,25 @@ pub async fn subscriber_stats(db: &Db, now: DateTime<Utc>) -> Result<SubscriberS
     })
 }
 
+/// The start payload of a coach's invite link is this prefix and the coach's Telegram id
+/// (`https://t.me/<bot>?start=coach_<id>`); the bot stores it as the user's `source_tag`.
+pub const COACH_INVITE_PREFIX: &str = "coach_";
+
+/// The start payload (and later `source_tag`) of `coach_telegram_id`'s invite link.
+pub fn coach_invite_code(coach_telegram_id: i64) -> String {
+    format!("{COACH_INVITE_PREFIX}{coach_telegram_id}")
+}
+
+/// The Telegram id of the coach whose invite link a user came through, read from their
+/// `source_tag` (`None` for other tags and for none).
+pub fn invited_by_coach(source_tag: Option<&str>) -> Option<i64> {
+    source_tag?
+        .strip_prefix(COACH_INVITE_PREFIX)?
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+}
+
 /// One lead (or client) with what the coach sees about them.
 #[derive(Debug, Clone)]
 pub struct Lead {
@@ -557,6 +576,22 @@ pub async fn get_lead(db: &Db, id: i64, now: DateTime<Utc>) -> Result<Option<Lea
     Ok(to_leads(db.conn(), vec![tg], now).await?.pop())
 }
 
+/// One lead or client by its Telegram-user row id: [`get_lead`], plus clients who never were
+/// leads (made clients by hand). `None` when unknown or neither.
+pub async fn get_lead_or_client(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Lead>, StoreError> {
+    let Some(tg) = telegram_user::Entity::find_by_id(id).one(db.conn()).await? else {
+        return Ok(None);
+    };
+    if !tg.is_client && !is_lead(db.conn(), &tg).await? {
+        return Ok(None);
+    }
+    Ok(to_leads(db.conn(), vec![tg], now).await?.pop())
+}
+
 fn with_status(
     tg: telegram_user::Model,
     status: LeadStatus,
@@ -676,6 +711,16 @@ pub(crate) async fn will_be_new_lead(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coach_invite_codes_round_trip() {
+        assert_eq!(coach_invite_code(42), "coach_42");
+        assert_eq!(invited_by_coach(Some(&coach_invite_code(42))), Some(42));
+        assert_eq!(invited_by_coach(Some("invite")), None);
+        assert_eq!(invited_by_coach(Some("coach_x")), None);
+        assert_eq!(invited_by_coach(Some("coach_-5")), None);
+        assert_eq!(invited_by_coach(None), None);
+    }
 
     #[test]
     fn lead_status_round_trips() {

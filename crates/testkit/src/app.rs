@@ -48,6 +48,8 @@ pub struct Options {
     /// Billing: settings and the YooKassa base URL (a [`crate::fake_yookassa::FakeYooKassa`]);
     /// `None` = billing attached but YooKassa not configured.
     pub billing: Option<BillingSetup>,
+    /// `TELEGRAM_BOT_USERNAME` (invite links); `None` = not configured.
+    pub bot_username: Option<String>,
 }
 
 /// How a test app's billing is set up.
@@ -99,6 +101,7 @@ impl Default for Options {
             worker_heartbeat: true,
             recognizer: None,
             billing: None,
+            bot_username: None,
         }
     }
 }
@@ -146,7 +149,7 @@ impl TestApp {
             bot_api_secrets: vec![SecretString::from(BOT_SECRET.to_string())],
             debug_identity: opts.debug_identity,
             heartbeat_max_age: Duration::from_secs(60),
-            bot_username: None,
+            bot_username: opts.bot_username.clone(),
         };
         let db = test_db.db.clone();
         if opts.worker_heartbeat {

@@ -283,6 +283,13 @@
     if (el.hasAttribute('data-retry')) { e.preventDefault(); reload(); return; }
     if (el.hasAttribute('data-close')) { e.preventDefault(); if (tg && tg.close) tg.close(); return; }
     if (el.hasAttribute('data-tg-link')) { e.preventDefault(); if (tg && tg.openTelegramLink) tg.openTelegramLink(el.getAttribute('data-tg-link')); return; }
+    if (el.hasAttribute('data-copy')) {
+      e.preventDefault();
+      var text = el.getAttribute('data-copy'), done = el.getAttribute('data-copied') || '✓';
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(function () { haptic('success'); toast(done); }, function () { toast(text); });
+      else toast(text);
+      return;
+    }
     if (el.hasAttribute('data-download')) { e.preventDefault(); download(el); return; }
     if (el.hasAttribute('data-set')) {
       e.preventDefault();

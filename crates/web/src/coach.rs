@@ -1,6 +1,10 @@
 //! The coach panel for admins (`TELEGRAM_ADMINS`, initData no older than 30 minutes): home,
 //! leads with the status workflow, search and survey details, clients, subscribers and
-//! revenue. Writes go to the coach endpoints of the JSON API.
+//! revenue. Writes go to the coach endpoints of the JSON API. The home shows the coach's own
+//! invite link (`?start=coach_<telegram id>`); lead and client pages show where the person came
+//! from; the client page shows the client's diary of a chosen day, read-only.
+
+mod client_day;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -33,6 +37,104 @@ fn display_name(l: &Lead) -> String {
     } else {
         full.to_owned()
     }
+}
+
+/// The coach's invite link card (or a note that the bot username is not configured).
+fn invite_card(out: &mut String, ctx: &Ctx, coach_telegram_id: i64) {
+    let link = api::coach::coach_invite_link_for(
+        ctx.state.settings().bot_username.as_deref(),
+        coach_telegram_id,
+    );
+    let _ = write!(
+        out,
+        r#"<div class="card" id="invite"><h2>{}</h2>"#,
+        esc(ctx.t(K::InviteLink))
+    );
+    match link {
+        Some(link) => {
+            let share = format!("https://t.me/share/url?url={}", url_encode(&link));
+            let _ = write!(
+                out,
+                r#"<p class="hint">{}</p><p><code id="invite-link">{}</code></p><div class="row"><button class="btn" type="button" data-copy="{}" data-copied="{}">{}</button><button class="btn" type="button" data-tg-link="{}">{}</button></div>"#,
+                esc(ctx.t(K::InviteLinkHint)),
+                esc(&link),
+                esc(&link),
+                esc(ctx.t(K::LinkCopied)),
+                esc(ctx.t(K::CopyLink)),
+                esc(&share),
+                esc(ctx.t(K::ShareLink)),
+            );
+        }
+        None => {
+            let _ = write!(
+                out,
+                r#"<p class="hint">{}</p>"#,
+                esc(ctx.t(K::InviteLinkMissing))
+            );
+        }
+    }
+    out.push_str("</div>");
+}
+
+/// Percent-encodes everything but the URL-safe unreserved characters.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// "Invited by <coach>" for a `coach_<id>` source tag, else "Source: <tag>"; nothing without
+/// a tag.
+async fn source_line(out: &mut String, ctx: &Ctx, l: &Lead) -> ApiResult<()> {
+    let Some(tag) = l.telegram.source_tag.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    match coach::invited_by_coach(Some(tag)) {
+        Some(coach_id) => {
+            let name = match domain::ids::TelegramId::new(coach_id) {
+                Ok(tg) => store::users::find_by_telegram_id(ctx.state.db(), tg)
+                    .await?
+                    .map(|a| {
+                        let full = format!("{} {}", a.telegram.first_name, a.telegram.last_name);
+                        let full = full.trim();
+                        if !full.is_empty() {
+                            full.to_owned()
+                        } else if let Some(u) =
+                            a.telegram.username.as_deref().filter(|u| !u.is_empty())
+                        {
+                            format!("@{u}")
+                        } else {
+                            format!("id {coach_id}")
+                        }
+                    }),
+                Err(_) => None,
+            }
+            .unwrap_or_else(|| format!("id {coach_id}"));
+            let _ = write!(
+                out,
+                r#"<p class="hint" id="lead-source" data-source="{}">{} {}</p>"#,
+                esc(tag),
+                esc(ctx.t(K::InvitedBy)),
+                esc(&name)
+            );
+        }
+        None => {
+            let _ = write!(
+                out,
+                r#"<p class="hint" id="lead-source" data-source="{}">{}: {}</p>"#,
+                esc(tag),
+                esc(ctx.t(K::SourceTag)),
+                esc(tag)
+            );
+        }
+    }
+    Ok(())
 }
 
 fn tabs(out: &mut String, ctx: &Ctx, active: &str) {
@@ -101,7 +203,7 @@ fn lead_rows(out: &mut String, ctx: &Ctx, leads: &[Lead]) {
 /// `GET /app/f/coach`.
 pub async fn home(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     user: CurrentUser,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -146,7 +248,9 @@ pub async fn home(
     } else {
         lead_rows(&mut out, &ctx, &new_leads.items);
     }
-    out.push_str("</div></section>");
+    out.push_str("</div>");
+    invite_card(&mut out, &ctx, admin.0.get());
+    out.push_str("</section>");
     nav(&mut out, ctx.l, "coach", true);
     Ok(fragment(out))
 }
@@ -217,7 +321,7 @@ pub async fn lead(
 ) -> ApiResult<Response> {
     let ctx = ctx(state, user, &headers).await?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    let l = coach::get_lead(ctx.state.db(), id, ctx.state.now())
+    let l = coach::get_lead_or_client(ctx.state.db(), id, ctx.state.now())
         .await?
         .ok_or_else(ApiError::not_found)?;
     let name = display_name(&l);
@@ -237,6 +341,7 @@ pub async fn lead(
         esc(status_label(&ctx, l.status)),
         l.telegram.telegram_id
     );
+    source_line(&mut out, &ctx, &l).await?;
     if let Some(u) = l.telegram.username.as_deref().filter(|u| !u.is_empty()) {
         let _ = write!(
             out,
@@ -382,17 +487,19 @@ pub async fn subscribers(
     Ok(fragment(out))
 }
 
-/// `GET /app/f/coach/client/{id}`: a client's last 7 days against their goal, and today.
+/// `GET /app/f/coach/client/{id}?date=`: a client's last 7 days against their goal, and their
+/// diary of `date` (default: the client's today in their time zone; never a later day).
 pub async fn client(
     State(state): State<AppState>,
     _admin: AdminUser,
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let ctx = ctx(state, user, &headers).await?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    let l = coach::get_lead(ctx.state.db(), id, ctx.state.now())
+    let l = coach::get_lead_or_client(ctx.state.db(), id, ctx.state.now())
         .await?
         .ok_or_else(ApiError::not_found)?;
     let uid = domain::ids::UserId(l.telegram.user_id);
@@ -401,6 +508,10 @@ pub async fn client(
     let week = store::diary::range(ctx.state.db(), uid, from, today)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let date = crate::diary::parse_date(&q, "date")
+        .filter(|d| *d <= today)
+        .unwrap_or(today);
+    let day = store::diary::day(ctx.state.db(), uid, date).await?;
     let name = display_name(&l);
     let mut out = String::with_capacity(4 * 1024);
     Screen {
@@ -448,6 +559,8 @@ pub async fn client(
             ctx.t(K::Calories),
         ),
     );
+    client_day::render(&mut out, &ctx, l.telegram.id, &day, today);
+    source_line(&mut out, &ctx, &l).await?;
     if let Some(u) = l.telegram.username.as_deref().filter(|u| !u.is_empty()) {
         let _ = write!(
             out,

@@ -175,6 +175,16 @@ catalogue! {
     All => "Все", "All";
     OpenChat => "Написать", "Message";
     InviteLink => "Ссылка-приглашение", "Invite link";
+    InviteLinkHint => "Кто запустит бота по этой ссылке, придёт в заявки с пометкой, что пришёл по вашему приглашению.", "People who start the bot through this link show up in leads as invited by you.";
+    InviteLinkMissing => "Ссылка недоступна: имя бота (TELEGRAM_BOT_USERNAME) не настроено.", "The link is unavailable: the bot username (TELEGRAM_BOT_USERNAME) is not configured.";
+    CopyLink => "Скопировать", "Copy";
+    LinkCopied => "Ссылка скопирована", "Link copied";
+    ShareLink => "Поделиться", "Share";
+    InvitedBy => "Пришёл по приглашению", "Invited by";
+    SourceTag => "Источник", "Source";
+    ClientDiary => "Дневник клиента", "Client's diary";
+    PrevDay => "Предыдущий день", "Previous day";
+    NextDay => "Следующий день", "Next day";
     NotFound => "Страница не найдена", "Page not found";
 }
 

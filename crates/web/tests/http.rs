@@ -196,3 +196,185 @@ async fn reminder_settings_are_saved_from_the_settings_screen() {
         app.finish().await;
     }
 }
+
+async fn set_source_tag(app: &TestApp, tg: i64, tag: &str) {
+    use store::sea_orm::{ConnectionTrait, Statement};
+    let conn = app.db().conn();
+    conn.execute_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "UPDATE telegram_users SET source_tag = $1 WHERE telegram_id = $2",
+        vec![tag.into(), tg.into()],
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn telegram_row_id(app: &TestApp, tg: i64) -> i64 {
+    let tid = domain::ids::TelegramId::new(tg).unwrap_or_else(|e| panic!("{e}"));
+    store::users::find_by_telegram_id(app.db(), tid)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no account {tg}"))
+        .telegram
+        .id
+}
+
+#[tokio::test]
+async fn coach_home_shows_the_coachs_own_invite_link() {
+    let opts = Options {
+        bot_username: Some("EatFit24_bot".into()),
+        ..Options::default()
+    };
+    for app in TestApp::all_with(opts).await {
+        let (status, _, body) = get(&app, "/app/f/coach", Some(ADMIN_TG_ID)).await;
+        assert_eq!(status, 200, "{body}");
+        let link = format!("https://t.me/EatFit24_bot?start=coach_{ADMIN_TG_ID}");
+        assert!(
+            body.contains(&format!(r#"<code id="invite-link">{link}</code>"#)),
+            "{body}"
+        );
+        assert!(body.contains(&format!(r#"data-copy="{link}""#)), "{body}");
+        app.finish().await;
+    }
+    // Without the bot username the card says why there is no link.
+    let app = TestApp::sqlite().await;
+    let (status, _, body) = get(&app, "/app/f/coach", Some(ADMIN_TG_ID)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("invite-link"), "{body}");
+    assert!(body.contains("TELEGRAM_BOT_USERNAME"), "{body}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn coach_sees_a_leads_source_and_a_clients_meals_of_a_day() {
+    // 20:00 UTC on 10 March is already 11 March in Vladivostok (the client's today).
+    let opts = Options {
+        now: Utc
+            .with_ymd_and_hms(2026, 3, 10, 20, 0, 0)
+            .single()
+            .unwrap_or_default(),
+        ..Options::default()
+    };
+    for app in TestApp::all_with(opts).await {
+        // The coach opens the panel once, so their name is known.
+        let (status, _, _) = get(&app, "/app/f/coach", Some(ADMIN_TG_ID)).await;
+        assert_eq!(status, 200);
+        let (s, v) = app
+            .send_json(
+                Method::PATCH,
+                TG,
+                "/api/v1/users/profile/",
+                Some(json!({"timezone": "Asia/Vladivostok"})),
+            )
+            .await;
+        assert!(s.is_success(), "{v}");
+        for (date, name, kcal) in [
+            ("2026-03-11", "Гречка <b>", 420),
+            ("2026-03-10", "Вчерашний суп", 250),
+        ] {
+            let (s, v) = app
+                .send_json(
+                    Method::POST,
+                    TG,
+                    "/api/v1/meals/quick-add/",
+                    Some(json!({"date": date, "meal_type": "LUNCH", "name": name,
+                        "calories": kcal, "protein": 30, "fat": 10, "carbohydrates": 50})),
+                )
+                .await;
+            assert!(s.is_success(), "{v}");
+        }
+        // The bot's survey makes them a lead; the coach then makes them a client.
+        let r = app
+            .client
+            .post(app.url("/api/v1/telegram/personal-plan/survey/"))
+            .header("X-Bot-Secret", testkit::BOT_SECRET)
+            .json(&json!({
+                "telegram_id": TG, "gender": "female", "age": 30, "height_cm": 170,
+                "weight_kg": "70", "target_weight_kg": 62, "activity": "light",
+                "training_level": "beginner", "body_goals": [], "health_limitations": [],
+                "body_now_id": 2, "body_now_file": "f_now_2.jpg", "body_ideal_id": 1,
+                "body_ideal_file": "f_ideal_1.jpg", "timezone": "Asia/Vladivostok",
+                "utc_offset_minutes": 600
+            }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.status().as_u16(),
+            201,
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+        let id = telegram_row_id(&app, TG).await;
+        set_source_tag(&app, TG, &format!("coach_{ADMIN_TG_ID}")).await;
+        let (s, v) = app
+            .send_json(
+                Method::POST,
+                ADMIN_TG_ID,
+                &format!("/api/v1/telegram/clients/{id}/add/"),
+                None,
+            )
+            .await;
+        assert!(s.is_success(), "{v}");
+
+        // The client's today (11 March at UTC+10), read-only, with a link back a day only.
+        let (status, _, body) = get(
+            &app,
+            &format!("/app/f/coach/client/{id}"),
+            Some(ADMIN_TG_ID),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains(r#"id="client-diary" data-date="2026-03-11""#),
+            "{body}"
+        );
+        assert!(body.contains("Гречка &lt;b&gt;"), "{body}");
+        assert!(!body.contains("Вчерашний суп"), "{body}");
+        assert!(body.contains(r#"data-kcal="420""#), "{body}");
+        assert!(body.contains(&format!(r#"href="/app/coach/client/{id}?date=2026-03-10""#)));
+        assert!(
+            !body.contains("client-next-day"),
+            "no link to the client's future"
+        );
+        assert!(
+            !body.contains("/app/meal/"),
+            "read-only: no links into the meal screens"
+        );
+        assert!(body.contains("Пришёл по приглашению"), "{body}");
+        // The previous day, chosen through the link.
+        let (status, _, body) = get(
+            &app,
+            &format!("/app/f/coach/client/{id}?date=2026-03-10"),
+            Some(ADMIN_TG_ID),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("Вчерашний суп"), "{body}");
+        assert!(!body.contains("Гречка"), "{body}");
+        assert!(body.contains(&format!(r#"href="/app/coach/client/{id}?date=2026-03-11""#)));
+
+        // A lead with a campaign tag shows it; one invited by the coach names the coach.
+        let (s, v) = app
+            .send_json(
+                Method::DELETE,
+                ADMIN_TG_ID,
+                &format!("/api/v1/telegram/clients/{id}/"),
+                None,
+            )
+            .await;
+        assert!(s.is_success(), "{v}");
+        let (status, _, body) =
+            get(&app, &format!("/app/f/coach/lead/{id}"), Some(ADMIN_TG_ID)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains(&format!(r#"data-source="coach_{ADMIN_TG_ID}""#)),
+            "{body}"
+        );
+        assert!(body.contains("Пришёл по приглашению Тест"), "{body}");
+        set_source_tag(&app, TG, "promo_spring").await;
+        let (_, _, body) = get(&app, &format!("/app/f/coach/lead/{id}"), Some(ADMIN_TG_ID)).await;
+        assert!(body.contains("Источник: promo_spring"), "{body}");
+        app.finish().await;
+    }
+}

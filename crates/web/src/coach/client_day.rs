@@ -1,0 +1,204 @@
+//! The client's diary of one day in the coach panel: read-only, in the client's calendar day
+//! (their time zone), with links to the previous and next day. Meals render like the user's
+//! own diary rows, without links into the meal screens or retry buttons (those belong to the
+//! client).
+
+use std::fmt::Write as _;
+
+use chrono::{Days, NaiveDate};
+use domain::nutrition::PhotoStatus;
+use store::diary::{self, MealView};
+
+use crate::Ctx;
+use crate::diary::{iso, meal_type_label};
+use crate::html::{dec1, empty, esc, int};
+use crate::i18n::{self, K};
+
+/// The day card: caption with prev/next links (never past the client's today), totals against
+/// the goal, the meals.
+pub(super) fn render(
+    out: &mut String,
+    ctx: &Ctx,
+    client_row_id: i64,
+    day: &diary::Day,
+    client_today: NaiveDate,
+) {
+    let date = day.date;
+    let base = format!("/app/coach/client/{client_row_id}");
+    let _ = write!(
+        out,
+        r#"<div class="card" id="client-diary" data-date="{}"><div class="row"><h2>{}</h2><span class="hint">{}</span></div><div class="row">"#,
+        iso(date),
+        esc(ctx.t(K::ClientDiary)),
+        esc(&i18n::day_month(ctx.l, date)),
+    );
+    if let Some(prev) = date.checked_sub_days(Days::new(1)) {
+        let _ = write!(
+            out,
+            r#"<a class="btn small" id="client-prev-day" href="{base}?date={}" aria-label="{}">‹ {}</a>"#,
+            iso(prev),
+            esc(ctx.t(K::PrevDay)),
+            esc(&i18n::day_month(ctx.l, prev)),
+        );
+    }
+    match date.checked_add_days(Days::new(1)) {
+        Some(next) if next <= client_today => {
+            let _ = write!(
+                out,
+                r#"<a class="btn small" id="client-next-day" href="{base}?date={}" aria-label="{}">{} ›</a>"#,
+                iso(next),
+                esc(ctx.t(K::NextDay)),
+                esc(&i18n::day_month(ctx.l, next)),
+            );
+        }
+        _ => {}
+    }
+    out.push_str("</div>");
+    totals(out, ctx, day);
+    let _ = write!(
+        out,
+        r#"<p class="hint">{}</p>"#,
+        esc(&i18n::meals_count(ctx.l, day.meals.len() as u64))
+    );
+    if day.meals.is_empty() {
+        empty(out, ctx.t(K::NoMeals), "");
+    } else {
+        out.push_str(r#"<ul class="meals" id="client-meals">"#);
+        for m in &day.meals {
+            meal_row(out, ctx, m);
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</div>");
+}
+
+fn totals(out: &mut String, ctx: &Ctx, day: &diary::Day) {
+    let total = day.total();
+    let goal = day.goal.as_ref().map(diary::goal_targets);
+    let kcal = total.calories.to_f64();
+    let kcal_text = match &goal {
+        Some(g) => format!(
+            "{} {} {} {}",
+            int(kcal),
+            ctx.t(K::Of),
+            g.calories,
+            ctx.t(K::Kcal)
+        ),
+        None => format!("{} {}", int(kcal), ctx.t(K::Kcal)),
+    };
+    let _ = write!(
+        out,
+        r#"<div class="kpis" id="client-day-total" data-kcal="{}"><div><b>{}</b><small>{}</small></div>"#,
+        int(kcal),
+        esc(&kcal_text),
+        esc(ctx.t(K::Calories)),
+    );
+    for (k, v, g) in [
+        (
+            K::Protein,
+            total.protein.to_f64(),
+            goal.as_ref().map(|g| g.protein.to_f64()),
+        ),
+        (
+            K::Fat,
+            total.fat.to_f64(),
+            goal.as_ref().map(|g| g.fat.to_f64()),
+        ),
+        (
+            K::Carbs,
+            total.carbohydrates.to_f64(),
+            goal.as_ref().map(|g| g.carbohydrates.to_f64()),
+        ),
+    ] {
+        let text = match g {
+            Some(g) => format!("{} / {} {}", dec1(v), int(g), ctx.t(K::G)),
+            None => format!("{} {}", dec1(v), ctx.t(K::G)),
+        };
+        let _ = write!(
+            out,
+            r#"<div><b>{}</b><small>{}</small></div>"#,
+            esc(&text),
+            esc(ctx.t(k))
+        );
+    }
+    out.push_str("</div>");
+}
+
+fn meal_row(out: &mut String, ctx: &Ctx, m: &MealView) {
+    let statuses: Vec<PhotoStatus> = m
+        .photos
+        .iter()
+        .map(|p| p.status.parse().unwrap_or_default())
+        .collect();
+    let photo = m
+        .photos
+        .iter()
+        .zip(&statuses)
+        .find(|(_, s)| **s == PhotoStatus::Success)
+        .map(|(p, _)| p);
+    let processing = statuses
+        .iter()
+        .any(|s| matches!(s, PhotoStatus::Pending | PhotoStatus::Processing));
+    let all_failed = !statuses.is_empty()
+        && m.items.is_empty()
+        && statuses
+            .iter()
+            .all(|s| matches!(s, PhotoStatus::Failed | PhotoStatus::Cancelled));
+    let title = m
+        .meal
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| meal_type_label(ctx, &m.meal.meal_type).to_owned());
+    let _ = write!(
+        out,
+        r#"<li class="meal" data-meal-id="{}"><div class="meal-link">"#,
+        m.meal.id
+    );
+    match photo {
+        Some(p) => {
+            let _ = write!(
+                out,
+                r#"<img class="thumb" src="{}" alt="" loading="lazy" width="48" height="48">"#,
+                esc(&api::meals::media_url(&p.image))
+            );
+        }
+        None => {
+            let initial = meal_type_label(ctx, &m.meal.meal_type)
+                .chars()
+                .next()
+                .unwrap_or('·');
+            let _ = write!(
+                out,
+                r#"<span class="thumb none" aria-hidden="true">{initial}</span>"#
+            );
+        }
+    }
+    let sub = if processing {
+        format!(
+            r#"<span class="status processing">{}</span>"#,
+            esc(ctx.t(K::Processing))
+        )
+    } else if all_failed {
+        format!(
+            r#"<span class="status failed">⚠ {}</span>"#,
+            esc(ctx.t(K::RecognitionFailed))
+        )
+    } else {
+        let names: Vec<&str> = m.items.iter().map(|i| i.name.as_str()).collect();
+        format!(
+            "{} · {} · {}",
+            esc(meal_type_label(ctx, &m.meal.meal_type)),
+            esc(&i18n::dishes_count(ctx.l, m.items.len() as u64)),
+            esc(&names.join(", "))
+        )
+    };
+    let _ = write!(
+        out,
+        r#"<span class="meal-body"><b>{}</b><small>{}</small></span><span class="meal-kcal">{} {}</span></div></li>"#,
+        esc(&title),
+        sub,
+        int(m.total().calories.to_f64()),
+        esc(ctx.t(K::Kcal))
+    );
+}
