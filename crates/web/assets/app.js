@@ -384,6 +384,17 @@
       waitPro(0);
     });
   });
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest('[data-bind-card]');
+    if (!b) return;
+    b.classList.add('busy');
+    api('POST', '/api/v1/billing/bind-card/start/', {}).then(function (res) {
+      b.classList.remove('busy');
+      var url = res.ok && res.data && res.data.confirmation_url;
+      if (!url) { haptic('error'); b.insertAdjacentHTML('afterend', errorBlock(describe(res), false)); return; }
+      if (tg.openLink) tg.openLink(url); else window.open(url, '_blank', 'noopener');
+    });
+  });
   function subExtra(box) {
     var l = function (k) { return box.getAttribute('data-l-' + k) || ''; };
     Promise.all([api('GET', '/api/v1/billing/subscription/'), api('GET', '/api/v1/billing/payments/?limit=10')]).then(function (r) {

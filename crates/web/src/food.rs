@@ -150,44 +150,27 @@ pub async fn add(
         esc(ctx.t(K::Add)),
     );
 
-    // Recent foods and copy yesterday.
+    // Recent and frequent foods, yesterday's meals and copy yesterday.
     let _ = write!(
         out,
         r#"<div class="card"><h2>{}</h2>"#,
         esc(ctx.t(K::RecentFoods))
     );
-    let foods = if recent.frequent.len() > recent.recent.len() {
-        &recent.frequent
-    } else {
-        &recent.recent
-    };
-    if foods.is_empty() {
+    if recent.recent.is_empty() && recent.frequent.is_empty() {
         let _ = write!(out, r#"<p class="hint">{}</p>"#, esc(ctx.t(K::NoRecent)));
     } else {
-        out.push_str(r#"<ul class="list">"#);
-        for f in foods.iter().take(8) {
-            let body = serde_json::json!({
-                "name": f.name,
-                "grams": f.grams,
-                "calories": f.nutrients.calories.to_string(),
-                "protein": f.nutrients.protein.to_string(),
-                "fat": f.nutrients.fat.to_string(),
-                "carbohydrates": f.nutrients.carbohydrates.to_string(),
-            });
-            let _ = write!(
-                out,
-                r#"<li><button type="button" class="row-btn" data-with-common data-api="POST /api/v1/meals/quick-add/" data-body="{}" data-then="/app/diary?date={{date}}"><span>{}</span><small>{} {} · {} {}</small></button></li>"#,
-                esc(&body.to_string()),
-                esc(&f.name),
-                f.grams,
-                esc(ctx.t(K::G)),
-                int(f.nutrients.calories.to_f64()),
-                esc(ctx.t(K::Kcal)),
-            );
-        }
-        out.push_str("</ul>");
+        food_list(&mut out, &ctx, "recent-foods", K::Recent, &recent.recent);
+        food_list(
+            &mut out,
+            &ctx,
+            "frequent-foods",
+            K::Frequent,
+            &recent.frequent,
+        );
     }
     if let Some(y) = date.checked_sub_days(Days::new(1)) {
+        let day = diary::day(ctx.state.db(), ctx.user.user_id(), y).await?;
+        yesterday_meals(&mut out, &ctx, &day, date);
         let body = serde_json::json!({"from_date": iso(y), "to_date": iso(date)});
         let _ = write!(
             out,
@@ -200,6 +183,74 @@ pub async fn add(
     out.push_str("</div></section>");
     nav(&mut out, ctx.l, "add", ctx.user.is_admin);
     Ok(fragment(out))
+}
+
+/// One titled list of foods, each a button that logs it again (date and meal type from the
+/// common fields, today by default).
+fn food_list(out: &mut String, ctx: &Ctx, id: &str, title: K, foods: &[store::meals::FoodUse]) {
+    if foods.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        r#"<h3>{}</h3><ul class="list" id="{id}">"#,
+        esc(ctx.t(title))
+    );
+    for f in foods.iter().take(8) {
+        let body = serde_json::json!({
+            "name": f.name,
+            "grams": f.grams,
+            "calories": f.nutrients.calories.to_string(),
+            "protein": f.nutrients.protein.to_string(),
+            "fat": f.nutrients.fat.to_string(),
+            "carbohydrates": f.nutrients.carbohydrates.to_string(),
+        });
+        let _ = write!(
+            out,
+            r#"<li><button type="button" class="row-btn" data-with-common data-api="POST /api/v1/meals/quick-add/" data-body="{}" data-then="/app/diary?date={{date}}"><span>{}</span><small>{} {} · {} {}</small></button></li>"#,
+            esc(&body.to_string()),
+            esc(&f.name),
+            f.grams,
+            esc(ctx.t(K::G)),
+            int(f.nutrients.calories.to_f64()),
+            esc(ctx.t(K::Kcal)),
+        );
+    }
+    out.push_str("</ul>");
+}
+
+/// Yesterday's meals with items, each with a button copying it (items, not photos) to `to`.
+fn yesterday_meals(out: &mut String, ctx: &Ctx, day: &diary::Day, to: chrono::NaiveDate) {
+    let meals: Vec<&diary::MealView> = day.meals.iter().filter(|m| !m.items.is_empty()).collect();
+    if meals.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        r#"<h3>{}</h3><ul class="list" id="yesterday-meals">"#,
+        esc(ctx.t(K::YesterdayMeals))
+    );
+    let body = serde_json::json!({"date": iso(to)});
+    for m in meals {
+        let title = m
+            .meal
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| meal_type_label(ctx, &m.meal.meal_type).to_owned());
+        let _ = write!(
+            out,
+            r#"<li class="row-btn" data-meal-id="{id}"><span>{title} <small>{kcal} {l_kcal}</small></span><button type="button" class="btn small" data-api="POST /api/v1/meals/{id}/copy/" data-body="{body}" data-then="/app/diary?date={to}">{copy}</button></li>"#,
+            id = m.meal.id,
+            title = esc(&title),
+            kcal = int(m.total().calories.to_f64()),
+            l_kcal = esc(ctx.t(K::Kcal)),
+            body = esc(&body.to_string()),
+            to = iso(to),
+            copy = esc(ctx.t(K::CopyMeal)),
+        );
+    }
+    out.push_str("</ul>");
 }
 
 /// `GET /app/f/meal/{id}`.

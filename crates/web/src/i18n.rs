@@ -84,6 +84,10 @@ catalogue! {
     RecentFoods => "Недавние продукты", "Recent foods";
     NoRecent => "Здесь появятся продукты, которые вы уже записывали.", "Foods you have logged will appear here.";
     CopyYesterday => "Скопировать вчерашний день", "Copy yesterday";
+    Recent => "Недавние", "Recent";
+    Frequent => "Частые", "Frequent";
+    YesterdayMeals => "Вчерашние приёмы пищи", "Yesterday's meals";
+    CopyMeal => "Скопировать", "Copy";
     Meal => "Приём пищи", "Meal";
     Items => "Блюда", "Dishes";
     Meals => "Приёмы пищи", "Meals";
@@ -150,6 +154,7 @@ catalogue! {
     AutoRenewConsent => "Разрешить ежемесячно списывать оплату PRO с сохранённой карты? Отключить можно здесь в любой момент.", "Allow charging the PRO price to the saved card each period? You can turn it off here at any time.";
     Card => "Карта", "Card";
     NoCard => "Карта не привязана", "No card saved";
+    LinkCard => "Привязать карту", "Link a card";
     PaymentHistory => "История платежей", "Payment history";
     NoPayments => "Платежей пока нет.", "No payments yet.";
     PaySucceeded => "Оплачен", "Paid";

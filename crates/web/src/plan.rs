@@ -26,6 +26,17 @@ pub async fn plan(
     let subs =
         coach::subscriptions_for_users(ctx.state.db().conn(), &[id], ctx.state.now()).await?;
     let sub = subs.get(&id).copied().unwrap_or(SubscriptionInfo::FREE);
+    // Billing configured with recurring charges on and no card saved yet: offer binding one.
+    let mut can_bind = false;
+    if let Some(b) = ctx
+        .state
+        .billing()
+        .filter(|b| b.is_configured() && b.settings().recurring_enabled)
+    {
+        can_bind = billing::plans::subscription_view(b, id)
+            .await
+            .is_ok_and(|v| !v.card_bound());
+    }
     let mut out = String::with_capacity(2 * 1024);
     Screen {
         id: "plan",
@@ -42,7 +53,7 @@ pub async fn plan(
     };
     let _ = write!(
         out,
-        r#"<div class="card"><h2>{}</h2><p id="current-plan" data-pro="{}"><b>{}</b>{}</p></div><div class="card" id="plans" data-plans="/api/v1/billing/plans/" data-buy-text="{}" data-unavailable="{}"><div class="loading" role="status"></div></div><div class="card" id="sub-extra" data-l-autorenew="{}" data-l-consent="{}" data-l-card="{}" data-l-nocard="{}" data-l-history="{}" data-l-nohistory="{}" data-l-st-succeeded="{}" data-l-st-pending="{}" data-l-st-canceled="{}" data-l-st-failed="{}" data-l-st-refunded="{}"></div></section>"#,
+        r#"<div class="card"><h2>{}</h2><p id="current-plan" data-pro="{}"><b>{}</b>{}</p></div><div class="card" id="plans" data-plans="/api/v1/billing/plans/" data-buy-text="{}" data-unavailable="{}"><div class="loading" role="status"></div></div><div class="card" id="sub-extra" data-l-autorenew="{}" data-l-consent="{}" data-l-card="{}" data-l-nocard="{}" data-l-history="{}" data-l-nohistory="{}" data-l-st-succeeded="{}" data-l-st-pending="{}" data-l-st-canceled="{}" data-l-st-failed="{}" data-l-st-refunded="{}"></div>"#,
         esc(ctx.t(K::CurrentPlan)),
         sub.is_paid(),
         esc(&name),
@@ -64,6 +75,14 @@ pub async fn plan(
         esc(ctx.t(K::PayFailed)),
         esc(ctx.t(K::PayRefunded)),
     );
+    if can_bind {
+        let _ = write!(
+            out,
+            r#"<div class="card"><button class="btn" type="button" id="bind-card" data-bind-card>{}</button></div>"#,
+            esc(ctx.t(K::LinkCard))
+        );
+    }
+    out.push_str("</section>");
     nav(&mut out, ctx.l, "plan", ctx.user.is_admin);
     Ok(fragment(out))
 }

@@ -5,7 +5,8 @@
 use chrono::{TimeZone, Utc};
 use reqwest::Method;
 use serde_json::json;
-use testkit::app::{ADMIN_TG_ID, Options, TestApp};
+use testkit::app::{ADMIN_TG_ID, BillingSetup, Options, TestApp};
+use testkit::fake_yookassa::FakeYooKassa;
 
 const TG: i64 = 710_001;
 
@@ -375,6 +376,138 @@ async fn coach_sees_a_leads_source_and_a_clients_meals_of_a_day() {
         set_source_tag(&app, TG, "promo_spring").await;
         let (_, _, body) = get(&app, &format!("/app/f/coach/lead/{id}"), Some(ADMIN_TG_ID)).await;
         assert!(body.contains("Источник: promo_spring"), "{body}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn add_screen_lists_recent_and_frequent_foods_and_yesterdays_meals_to_copy() {
+    let opts = Options {
+        now: Utc
+            .with_ymd_and_hms(2026, 3, 11, 9, 0, 0)
+            .single()
+            .unwrap_or_default(),
+        ..Options::default()
+    };
+    for app in TestApp::all_with(opts).await {
+        // Yesterday: oatmeal twice (frequent), then soup (most recent), each its own meal.
+        let mut lunch_id = 0;
+        for (meal_type, name) in [
+            ("BREAKFAST", "Овсянка"),
+            ("SNACK", "Овсянка"),
+            ("LUNCH", "Суп"),
+        ] {
+            let (s, v) = app
+                .send_json(
+                    Method::POST,
+                    TG,
+                    "/api/v1/meals/",
+                    Some(json!({"date": "2026-03-10", "meal_type": meal_type})),
+                )
+                .await;
+            assert!(s.is_success(), "{v}");
+            let id = v["id"].as_i64().unwrap_or_default();
+            let (s, v) = app
+                .send_json(
+                    Method::POST,
+                    TG,
+                    &format!("/api/v1/meals/{id}/items/"),
+                    Some(
+                        json!({"name": name, "grams": 200, "calories": 150, "protein": 5,
+                        "fat": 3, "carbohydrates": 25}),
+                    ),
+                )
+                .await;
+            assert!(s.is_success(), "{v}");
+            lunch_id = id;
+        }
+        assert!(lunch_id > 0);
+        let (status, _, body) = get(&app, "/app/f/add", Some(TG)).await;
+        assert_eq!(status, 200, "{body}");
+        // Both sections, each with one-tap re-log buttons.
+        let recent = body
+            .split_once(r#"id="recent-foods""#)
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("no recent section: {body}"));
+        assert!(body.contains("<h3>Недавние</h3>"), "{body}");
+        assert!(body.contains("<h3>Частые</h3>"), "{body}");
+        let frequent = recent
+            .split_once(r#"id="frequent-foods""#)
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("no frequent section: {body}"));
+        let recent = &recent[..recent.len() - frequent.len()];
+        assert!(
+            recent.contains("Суп") && recent.contains("Овсянка"),
+            "{recent}"
+        );
+        assert!(recent.contains(r#"data-api="POST /api/v1/meals/quick-add/""#));
+        let frequent_list = frequent.split("</ul>").next().unwrap_or_default();
+        assert!(frequent_list.contains("Овсянка"), "{frequent_list}");
+        assert!(
+            frequent_list.find("Овсянка") < frequent_list.find("Суп").or(Some(usize::MAX)),
+            "most often first: {frequent_list}"
+        );
+        // Yesterday's meals, each with a copy button carrying its id; the whole-day copy stays.
+        assert!(body.contains(r#"id="yesterday-meals""#), "{body}");
+        assert_eq!(body.matches(r#"/copy/" data-body="#).count(), 3, "{body}");
+        assert!(body.contains(&format!(
+            r#"data-api="POST /api/v1/meals/{lunch_id}/copy/" data-body="{{&quot;date&quot;:&quot;2026-03-11&quot;}}""#
+        )), "{body}");
+        assert!(body.contains(r#"data-api="POST /api/v1/meals/copy-day/""#));
+        assert!(body.contains(">Скопировать<"));
+        // The button's request copies that meal to today.
+        let (s, v) = app
+            .send_json(
+                Method::POST,
+                TG,
+                &format!("/api/v1/meals/{lunch_id}/copy/"),
+                Some(json!({"date": "2026-03-11"})),
+            )
+            .await;
+        assert_eq!(s.as_u16(), 201, "{v}");
+        let (_, _, body) = get(&app, "/app/f/diary?date=2026-03-11", Some(TG)).await;
+        assert!(body.contains("Суп"), "{body}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn subscription_screen_offers_to_link_a_card_only_when_billing_is_configured() {
+    // Billing attached without YooKassa: no button.
+    for app in TestApp::all().await {
+        let (status, _, body) = get(&app, "/app/f/plan", Some(TG)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(!body.contains("data-bind-card"), "{body}");
+        app.finish().await;
+    }
+    let yk = FakeYooKassa::start().await;
+    let opts = Options {
+        billing: Some(BillingSetup::with_fake(&yk)),
+        ..Options::default()
+    };
+    for app in TestApp::all_with(opts).await {
+        let (status, _, body) = get(&app, "/app/f/plan", Some(TG)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains(r#"id="bind-card" data-bind-card>Привязать карту</button>"#),
+            "{body}"
+        );
+        // What the button posts answers with the link the script opens.
+        let (s, v) = app
+            .send_json(
+                Method::POST,
+                TG,
+                "/api/v1/billing/bind-card/start/",
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(s.as_u16(), 201, "{v}");
+        assert!(
+            v["confirmation_url"]
+                .as_str()
+                .is_some_and(|u| !u.is_empty()),
+            "{v}"
+        );
         app.finish().await;
     }
 }
