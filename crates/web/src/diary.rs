@@ -302,12 +302,14 @@ fn meals(out: &mut String, ctx: &Ctx, date: NaiveDate, meals: &[MealView]) {
     }
     out.push_str(r#"<ul class="meals" id="meals">"#);
     for m in meals {
-        meal_row(out, ctx, date, m);
+        meal_row(out, ctx, m, Some(date));
     }
     out.push_str("</ul></div>");
 }
 
-fn meal_row(out: &mut String, ctx: &Ctx, date: NaiveDate, m: &MealView) {
+/// One meal row. `interactive: Some(date)` links it to the meal screen and offers a retry of a
+/// failed photo (the user's own diary of `date`); `None` renders it read-only (the coach panel).
+pub(crate) fn meal_row(out: &mut String, ctx: &Ctx, m: &MealView, interactive: Option<NaiveDate>) {
     let statuses: Vec<PhotoStatus> = m
         .photos
         .iter()
@@ -332,11 +334,22 @@ fn meal_row(out: &mut String, ctx: &Ctx, date: NaiveDate, m: &MealView) {
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| meal_type_label(ctx, &m.meal.meal_type).to_owned());
-    let _ = write!(
-        out,
-        r#"<li class="meal" data-meal-id="{}"><a class="meal-link" href="/app/meal/{}">"#,
-        m.meal.id, m.meal.id
-    );
+    match interactive {
+        Some(_) => {
+            let _ = write!(
+                out,
+                r#"<li class="meal" data-meal-id="{}"><a class="meal-link" href="/app/meal/{}">"#,
+                m.meal.id, m.meal.id
+            );
+        }
+        None => {
+            let _ = write!(
+                out,
+                r#"<li class="meal" data-meal-id="{}"><div class="meal-link">"#,
+                m.meal.id
+            );
+        }
+    }
     match success.first() {
         Some(p) => {
             let _ = write!(
@@ -376,13 +389,18 @@ fn meal_row(out: &mut String, ctx: &Ctx, date: NaiveDate, m: &MealView) {
     };
     let _ = write!(
         out,
-        r#"<span class="meal-body"><b>{}</b><small>{}</small></span><span class="meal-kcal">{} {}</span></a>"#,
+        r#"<span class="meal-body"><b>{}</b><small>{}</small></span><span class="meal-kcal">{} {}</span>{}"#,
         esc(&title),
         sub,
         int(m.total().calories.to_f64()),
-        esc(ctx.t(K::Kcal))
+        esc(ctx.t(K::Kcal)),
+        if interactive.is_some() {
+            "</a>"
+        } else {
+            "</div>"
+        }
     );
-    if all_failed {
+    if let (true, Some(date)) = (all_failed, interactive) {
         let photo = m
             .photos
             .iter()

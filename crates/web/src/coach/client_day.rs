@@ -1,16 +1,15 @@
 //! The client's diary of one day in the coach panel: read-only, in the client's calendar day
 //! (their time zone), with links to the previous and next day. Meals render like the user's
-//! own diary rows, without links into the meal screens or retry buttons (those belong to the
-//! client).
+//! own diary rows (the same renderer, read-only: no links into the meal screens or retry
+//! buttons, which belong to the client).
 
 use std::fmt::Write as _;
 
 use chrono::{Days, NaiveDate};
-use domain::nutrition::PhotoStatus;
-use store::diary::{self, MealView};
+use store::diary;
 
 use crate::Ctx;
-use crate::diary::{iso, meal_type_label};
+use crate::diary::{iso, meal_row};
 use crate::html::{dec1, empty, esc, int};
 use crate::i18n::{self, K};
 
@@ -65,7 +64,7 @@ pub(super) fn render(
     } else {
         out.push_str(r#"<ul class="meals" id="client-meals">"#);
         for m in &day.meals {
-            meal_row(out, ctx, m);
+            meal_row(out, ctx, m, None);
         }
         out.push_str("</ul>");
     }
@@ -122,83 +121,4 @@ fn totals(out: &mut String, ctx: &Ctx, day: &diary::Day) {
         );
     }
     out.push_str("</div>");
-}
-
-fn meal_row(out: &mut String, ctx: &Ctx, m: &MealView) {
-    let statuses: Vec<PhotoStatus> = m
-        .photos
-        .iter()
-        .map(|p| p.status.parse().unwrap_or_default())
-        .collect();
-    let photo = m
-        .photos
-        .iter()
-        .zip(&statuses)
-        .find(|(_, s)| **s == PhotoStatus::Success)
-        .map(|(p, _)| p);
-    let processing = statuses
-        .iter()
-        .any(|s| matches!(s, PhotoStatus::Pending | PhotoStatus::Processing));
-    let all_failed = !statuses.is_empty()
-        && m.items.is_empty()
-        && statuses
-            .iter()
-            .all(|s| matches!(s, PhotoStatus::Failed | PhotoStatus::Cancelled));
-    let title = m
-        .meal
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| meal_type_label(ctx, &m.meal.meal_type).to_owned());
-    let _ = write!(
-        out,
-        r#"<li class="meal" data-meal-id="{}"><div class="meal-link">"#,
-        m.meal.id
-    );
-    match photo {
-        Some(p) => {
-            let _ = write!(
-                out,
-                r#"<img class="thumb" src="{}" alt="" loading="lazy" width="48" height="48">"#,
-                esc(&api::meals::media_url(&p.image))
-            );
-        }
-        None => {
-            let initial = meal_type_label(ctx, &m.meal.meal_type)
-                .chars()
-                .next()
-                .unwrap_or('·');
-            let _ = write!(
-                out,
-                r#"<span class="thumb none" aria-hidden="true">{initial}</span>"#
-            );
-        }
-    }
-    let sub = if processing {
-        format!(
-            r#"<span class="status processing">{}</span>"#,
-            esc(ctx.t(K::Processing))
-        )
-    } else if all_failed {
-        format!(
-            r#"<span class="status failed">⚠ {}</span>"#,
-            esc(ctx.t(K::RecognitionFailed))
-        )
-    } else {
-        let names: Vec<&str> = m.items.iter().map(|i| i.name.as_str()).collect();
-        format!(
-            "{} · {} · {}",
-            esc(meal_type_label(ctx, &m.meal.meal_type)),
-            esc(&i18n::dishes_count(ctx.l, m.items.len() as u64)),
-            esc(&names.join(", "))
-        )
-    };
-    let _ = write!(
-        out,
-        r#"<span class="meal-body"><b>{}</b><small>{}</small></span><span class="meal-kcal">{} {}</span></div></li>"#,
-        esc(&title),
-        sub,
-        int(m.total().calories.to_f64()),
-        esc(ctx.t(K::Kcal))
-    );
 }
