@@ -102,7 +102,8 @@ pub enum ConfigCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import an original EatFit24 (Django) PostgreSQL database: users, Telegram users,
-    /// profiles, goals, meals, items, photos (copied from `--media`), surveys and plans.
+    /// profiles, goals, meals, items, photos (copied from `--media`), cancel events, surveys,
+    /// plans, billing history and the daily photo usage.
     /// Idempotent and resumable; prints counts per table and every row not imported.
     Django {
         /// The original database, `postgres://user:password@host:5432/eatfit24`.

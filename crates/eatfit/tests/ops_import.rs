@@ -2,7 +2,9 @@
 //! documented schema (reference/backend-core.md §2) with representative and malformed rows:
 //! the real binary imports it (dry run first, then for real, then again), and our API serves
 //! the diary and goals the original would have shown — with its bugs fixed (two active goals,
-//! FAILED meals, photos stuck in PROCESSING) — while a second import changes nothing.
+//! FAILED meals, photos stuck in PROCESSING) — while a second import changes nothing. Cancel
+//! events keep their audit trail, and photos a FREE user took in the original on the
+//! switch-over day count against that day's limit here.
 //! Runs only when `EATFIT_TEST_DATABASE_URL` is set (the source must be PostgreSQL); the target
 //! is SQLite and PostgreSQL.
 
@@ -113,6 +115,18 @@ CREATE TABLE webhook_logs (
   status varchar(20) NOT NULL DEFAULT 'RECEIVED', attempts integer NOT NULL DEFAULT 0,
   error_message text NOT NULL DEFAULT '', raw_payload jsonb NOT NULL DEFAULT '{}', client_ip inet NULL,
   created_at timestamptz NOT NULL, processed_at timestamptz NULL);
+-- As restored from a partial dump: no user FK, so an orphan row can exist.
+CREATE TABLE nutrition_cancel_events (
+  id bigserial PRIMARY KEY, user_id bigint NOT NULL, client_cancel_id uuid NOT NULL UNIQUE,
+  run_id integer NULL, meal_id bigint NULL REFERENCES nutrition_meals(id) ON DELETE SET NULL,
+  payload jsonb NOT NULL DEFAULT '{}', cancelled_tasks integer NOT NULL DEFAULT 0,
+  updated_photos integer NOT NULL DEFAULT 0, noop boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL);
+CREATE TABLE daily_usage (
+  id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES auth_user(id) ON DELETE CASCADE,
+  date date NOT NULL, photo_ai_requests integer NOT NULL DEFAULT 0 CHECK (photo_ai_requests >= 0),
+  created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (user_id, date));
 "#;
 
 /// Representative rows, and the malformed ones the original let through.
@@ -121,14 +135,17 @@ INSERT INTO auth_user (id, username, first_name, last_name, email, date_joined) 
   (1, 'tg_111000111', 'Анна', 'Иванова', 'tg111000111@telegram.user', '2025-11-01 10:00+03'),
   (2, 'admin', '', '', 'admin@example.org', '2025-10-01 10:00+03'),
   (3, 'tg_bad', '', '', 'bad@telegram.user', '2025-11-02 10:00+03'),
-  (4, 'tg_444000444', 'Пётр', '', 'tg444000444@telegram.user', '2025-11-03 10:00+03');
+  (4, 'tg_444000444', 'Пётр', '', 'tg444000444@telegram.user', '2025-11-03 10:00+03'),
+  (5, 'tg_555000555', 'Ольга', '', 'tg555000555@telegram.user', '2025-11-04 10:00+03');
 INSERT INTO telegram_telegramuser (id, user_id, telegram_id, username, first_name, last_name, is_client, recommended_calories, recommended_protein, created_at, updated_at) VALUES
   (1, 1, 111000111, 'anna', 'Анна', 'Иванова', true, 2000, 120.50, '2025-11-01 10:00+03', '2025-11-01 10:00+03'),
   (2, 3, -5, NULL, 'Bad', '', false, NULL, NULL, '2025-11-02 10:00+03', '2025-11-02 10:00+03'),
-  (3, 4, 444000444, NULL, 'Пётр', '', false, NULL, NULL, '2025-11-03 10:00+03', '2025-11-03 10:00+03');
+  (3, 4, 444000444, NULL, 'Пётр', '', false, NULL, NULL, '2025-11-03 10:00+03', '2025-11-03 10:00+03'),
+  (4, 5, 555000555, NULL, 'Ольга', '', false, NULL, NULL, '2025-11-04 10:00+03', '2025-11-04 10:00+03');
 INSERT INTO users_profile (id, user_id, full_name, gender, birth_date, height, weight, activity_level, goal_type, timezone, created_at, updated_at) VALUES
   (1, 1, 'Анна Иванова', 'F', '1990-05-20', 168, 64.50, 'lightly_active', 'weight_loss', 'Asia/Yekaterinburg', '2025-11-01 10:00+03', '2025-11-01 10:00+03'),
-  (2, 3, '', NULL, NULL, NULL, NULL, 'sedentary', 'maintenance', 'MSK', '2025-11-02 10:00+03', '2025-11-02 10:00+03');
+  (2, 3, '', NULL, NULL, NULL, NULL, 'sedentary', 'maintenance', 'MSK', '2025-11-02 10:00+03', '2025-11-02 10:00+03'),
+  (3, 5, 'Ольга', 'F', NULL, NULL, NULL, 'sedentary', 'maintenance', 'Asia/Yekaterinburg', '2025-11-04 10:00+03', '2025-11-04 10:00+03');
 -- Two active goals (the original's race) and an old inactive one.
 INSERT INTO nutrition_daily_goals (id, user_id, calories, protein, fat, carbohydrates, source, is_active, created_at, updated_at) VALUES
   (1, 1, 1800, 110.00, 60.00, 200.00, 'AUTO', true, '2026-01-01 10:00+03', '2026-01-01 10:00+03'),
@@ -176,6 +193,22 @@ INSERT INTO refunds (id, payment_id, amount, status, yookassa_refund_id, created
 INSERT INTO webhook_logs (id, event_type, event_id, payment_id, status, attempts, raw_payload, client_ip, created_at, processed_at) VALUES
   ('00000000-0000-4000-a000-000000000001', 'payment.succeeded', 'payment.succeeded:yk-1', 'yk-1', 'SUCCESS', 1, '{"event": "payment.succeeded"}', '185.71.76.1', '2026-02-01 10:01+03', '2026-02-01 10:01+03'),
   ('00000000-0000-4000-a000-000000000002', 'payment.canceled', 'payment.canceled:yk-2', 'yk-2', 'RECEIVED', 2, '{}', NULL, '2026-01-31 10:30+03', NULL);
+-- Cancels: of an imported meal; after the meal was deleted (meal NULL, its id in the payload);
+-- of a meal that is not imported (BRUNCH); and one whose user does not exist.
+INSERT INTO nutrition_cancel_events (id, user_id, client_cancel_id, run_id, meal_id, payload, cancelled_tasks, updated_photos, noop, created_at) VALUES
+  (1, 1, '6f1c2a9e-0000-4000-8000-000000000001', 7, 10, '{"run_id": 7, "meal_id": 10, "meal_photo_ids": [50], "task_ids": ["t-1"], "reason": "user_cancel"}', 1, 1, false, '2026-03-10 13:02+03'),
+  (2, 1, '6f1c2a9e-0000-4000-8000-000000000002', 8, NULL, '{"run_id": 8, "meal_id": 77, "meal_photo_ids": [], "task_ids": [], "reason": "cleanup"}', 0, 0, true, '2026-03-10 14:00+03'),
+  (3, 1, '6f1c2a9e-0000-4000-8000-000000000003', NULL, 14, '{}', 0, 0, true, '2026-03-10 11:05+03'),
+  (4, 99, '6f1c2a9e-0000-4000-8000-000000000004', NULL, NULL, '{}', 0, 0, true, '2026-03-10 11:06+03');
+-- Photos counted per Moscow day: Пётр (FREE, Moscow) used 2 on the 10th and 3 the day before;
+-- Ольга (FREE, Yekaterinburg) used her 3 on the 10th; the admin's row has no user here, and a
+-- row dated in the future is not a day that happened.
+INSERT INTO daily_usage (id, user_id, date, photo_ai_requests) VALUES
+  (1, 4, '2026-03-10', 2),
+  (2, 4, '2026-03-09', 3),
+  (3, 5, '2026-03-10', 3),
+  (4, 2, '2026-03-10', 1),
+  (5, 4, '2099-01-01', 1);
 "#;
 
 async fn pg_exec(url: &str, sql: &str) {
@@ -276,6 +309,12 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
         let dry = import(&source, media.path(), &url, target_media.path(), true);
         assert!(dry.contains("dry run"), "{dry}");
         assert_eq!(counts(&dry, "nutrition_meals"), [6, 5, 0, 0, 1], "{dry}");
+        assert_eq!(
+            counts(&dry, "nutrition_cancel_events"),
+            [4, 3, 0, 0, 1],
+            "{dry}"
+        );
+        assert_eq!(counts(&dry, "daily_usage"), [5, 3, 0, 0, 2], "{dry}");
         assert_eq!(snapshot(&target.db).await, empty, "a dry run wrote rows");
         assert!(
             std::fs::read_dir(target_media.path())
@@ -286,9 +325,9 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
 
         let first = import(&source, media.path(), &url, target_media.path(), false);
         for (table, want) in [
-            ("auth_user", [4, 2, 0, 0, 2]),
-            ("telegram_telegramuser", [3, 2, 0, 0, 1]),
-            ("users_profile", [2, 1, 0, 0, 1]),
+            ("auth_user", [5, 3, 0, 0, 2]),
+            ("telegram_telegramuser", [4, 3, 0, 0, 1]),
+            ("users_profile", [3, 2, 0, 0, 1]),
             ("nutrition_daily_goals", [3, 3, 0, 0, 0]),
             ("nutrition_meals", [6, 5, 0, 0, 1]),
             ("nutrition_food_items", [4, 3, 0, 0, 1]),
@@ -300,6 +339,8 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
             ("payments", [4, 3, 0, 0, 1]),
             ("refunds", [2, 1, 0, 0, 1]),
             ("webhook_logs", [2, 2, 0, 0, 0]),
+            ("nutrition_cancel_events", [4, 3, 0, 0, 1]),
+            ("daily_usage", [5, 3, 0, 0, 2]),
         ] {
             assert_eq!(counts(&first, table), want, "{table}: {first}");
         }
@@ -311,6 +352,9 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
             "telegram_personalplansurvey #2: gender `other`",
             "payments #00000000-0000-4000-8000-000000000004: its user #2 was not imported",
             "refunds #00000000-0000-4000-9000-000000000002: no YooKassa refund id",
+            "nutrition_cancel_events #4: its user #99 was not imported",
+            "daily_usage #4: its user #2 was not imported",
+            "daily_usage #5: dated 2099-01-01, after the original's current day",
         ] {
             assert!(first.contains(reason), "missing skip `{reason}` in {first}");
         }
@@ -325,7 +369,10 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
             assert!(first.contains(fix), "missing fix `{fix}` in {first}");
         }
         let after_first = snapshot(&target.db).await;
-        assert_eq!(after_first["import_map"], 33, "{after_first:?}");
+        assert_eq!(after_first["import_map"], 42, "{after_first:?}");
+        assert_eq!(after_first["cancel_events"], 3, "{after_first:?}");
+        assert_eq!(after_first["photo_quota"], 3, "{after_first:?}");
+        cancel_events_as_the_original_kept_them(&target.db).await;
 
         // The second run changes nothing.
         let second = import(&source, media.path(), &url, target_media.path(), false);
@@ -334,7 +381,13 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
             [6, 0, 5, 0, 1],
             "{second}"
         );
-        assert_eq!(counts(&second, "auth_user"), [4, 0, 2, 0, 2], "{second}");
+        assert_eq!(counts(&second, "auth_user"), [5, 0, 3, 0, 2], "{second}");
+        assert_eq!(
+            counts(&second, "nutrition_cancel_events"),
+            [4, 0, 3, 0, 1],
+            "{second}"
+        );
+        assert_eq!(counts(&second, "daily_usage"), [5, 0, 3, 0, 2], "{second}");
         assert_eq!(counts(&second, "payments"), [4, 0, 3, 0, 1], "{second}");
         assert_eq!(
             snapshot(&target.db).await,
@@ -469,6 +522,169 @@ async fn importing_the_original_serves_the_same_diary_and_a_second_import_change
         assert_eq!(me["plan_code"], "FREE", "{me}");
         app.finish().await;
     }
+    pg_exec(
+        &base,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await;
+}
+
+/// The imported cancel events: user and meal mapped; a meal that is gone is NULL with the
+/// original's meal id in the payload.
+async fn cancel_events_as_the_original_kept_them(db: &store::Db) {
+    use store::entities::{cancel_event, meal};
+    use store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let by_id = |n: u8| format!("6f1c2a9e-0000-4000-8000-00000000000{n}");
+    let find = |id: String| async move {
+        cancel_event::Entity::find()
+            .filter(cancel_event::Column::ClientCancelId.eq(id.clone()))
+            .one(db.conn())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no cancel event {id}"))
+    };
+    let lunch = meal::Entity::find()
+        .filter(meal::Column::MealType.eq("LUNCH"))
+        .filter(
+            meal::Column::Date.eq(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap_or_default()),
+        )
+        .one(db.conn())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no imported lunch"));
+    let user = lunch.user_id;
+
+    let kept = find(by_id(1)).await;
+    assert_eq!(kept.user_id, user);
+    assert_eq!(kept.meal_id, Some(lunch.id), "{kept:?}");
+    assert_eq!(kept.run_id, Some(7));
+    assert_eq!(
+        (kept.cancelled_tasks, kept.updated_photos, kept.noop),
+        (1, 1, false)
+    );
+    let payload = kept.payload.unwrap_or_default();
+    assert_eq!(payload["reason"], "user_cancel", "{payload}");
+    assert_eq!(payload["imported_from"], "django", "{payload}");
+
+    let deleted = find(by_id(2)).await;
+    assert_eq!(
+        deleted.meal_id, None,
+        "the meal was deleted in the original"
+    );
+    assert!(deleted.noop);
+    assert_eq!(deleted.payload.unwrap_or_default()["meal_id"], 77);
+
+    let not_imported = find(by_id(3)).await;
+    assert_eq!(not_imported.meal_id, None, "BRUNCH was not imported");
+    assert_eq!(not_imported.payload.unwrap_or_default()["meal_id"], 14);
+}
+
+/// JPEG bytes the recognition submit accepts.
+fn jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap_or_else(|e| panic!("{e}"));
+    out.into_inner()
+}
+
+async fn submit_photo(app: &TestApp, tg: i64) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "image",
+            reqwest::multipart::Part::bytes(jpeg()).file_name("photo.jpg"),
+        )
+        .text("meal_type", "SNACK");
+    let r = app
+        .request_as(reqwest::Method::POST, tg, "/api/v1/ai/recognize/")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn photos_used_in_the_original_on_the_switch_over_day_count_against_the_free_limit() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let Ok(base) = std::env::var(PG_ENV) else {
+        eprintln!("skipped: {PG_ENV} not set (the original is PostgreSQL)");
+        return;
+    };
+    let name = format!("eatfit_django_usage_{}", std::process::id());
+    let source_url = original_database(&base, &name).await;
+    let media = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    original_media(media.path());
+    let source =
+        store::Db::connect(&store::DbUrl::parse(&source_url).unwrap_or_else(|e| panic!("{e}")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    // 23:30 in Moscow on the 10th, already 01:30 on the 11th in Yekaterinburg.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T20:30:00Z")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_utc();
+    let llm = testkit::fake_llm::FakeLlm::start().await;
+    llm.set_default(testkit::fake_llm::Behavior::Success(
+        testkit::fake_llm::FakeLlm::items(&[("гречка", 150.0, 138.0, 5.1, 0.9, 29.9)]),
+    ));
+
+    for target in TestDb::all().await.unwrap_or_else(|e| panic!("{e}")) {
+        let target_media = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let opts = eatfit::ops::import::Options {
+            source_media: media.path().to_path_buf(),
+            target_media: target_media.path().to_path_buf(),
+            dry_run: false,
+        };
+        let report = eatfit::ops::import::run(&source, &target.db, &opts, now)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = report.lines().join("\n");
+        assert_eq!(counts(&text, "daily_usage"), [5, 3, 0, 0, 2], "{text}");
+        assert!(
+            text.contains(
+                "daily_usage #3: 3 photo(s) of the original's day 2026-03-10 (Moscow) count on the user's today 2026-03-11"
+            ),
+            "{text}"
+        );
+
+        let app = TestApp::spawn_with(
+            target,
+            testkit::app::Options {
+                now,
+                recognizer: Some(testkit::app::fake_recognizer(&llm)),
+                ..testkit::app::Options::default()
+            },
+        )
+        .await;
+        // Пётр (FREE, Moscow) used 2 of 3 in the original today: one more, then the limit.
+        let (s, b) = submit_photo(&app, 444_000_444).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+        let (s, b) = submit_photo(&app, 444_000_444).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+        assert_eq!(b["error_code"], "DAILY_PHOTO_LIMIT_EXCEEDED", "{b}");
+        // Ольга (FREE, Yekaterinburg) used all 3 on the original's day, which is her today.
+        let (s, b) = submit_photo(&app, 555_000_555).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+        assert_eq!(b["error_code"], "DAILY_PHOTO_LIMIT_EXCEEDED", "{b}");
+        // The subscription screen agrees.
+        let (s, me) = app
+            .send_json(
+                reqwest::Method::GET,
+                555_000_555,
+                "/api/v1/billing/me/",
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        assert_eq!(me["remaining_today"], 0, "{me}");
+        app.run_jobs().await;
+        app.finish().await;
+    }
+    source.close().await;
     pg_exec(
         &base,
         &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),

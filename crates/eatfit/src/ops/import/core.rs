@@ -39,9 +39,11 @@ pub(super) async fn import_all(run: &mut Run<'_>) -> R<()> {
     meals(run).await?;
     items(run).await?;
     photos(run).await?;
+    super::usage::cancel_events(run).await?;
     surveys(run).await?;
     plans(run).await?;
     super::billing::import_all(run).await?;
+    super::usage::daily_usage(run).await?;
     Ok(())
 }
 
@@ -385,7 +387,7 @@ async fn goals(run: &mut Run<'_>) -> R<()> {
     Ok(())
 }
 
-const T_MEALS: &str = "nutrition_meals";
+pub(super) const T_MEALS: &str = "nutrition_meals";
 
 async fn meals(run: &mut Run<'_>) -> R<()> {
     let rows = run

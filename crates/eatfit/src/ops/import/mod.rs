@@ -17,6 +17,7 @@
 
 mod billing;
 mod core;
+mod usage;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
