@@ -437,7 +437,7 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
             clock: clock.clone(),
         };
         let mut jobs_registry = registry(deps);
-        crate::ops::register_jobs(&mut jobs_registry, config, media.clone());
+        crate::ops::register_jobs(&mut jobs_registry, config, media.clone())?;
         billing::jobs::register_jobs(&mut jobs_registry, billing.clone());
         if let Some(b) = &telegram_bot {
             bot::register_jobs(&mut jobs_registry, b.clone());
@@ -468,6 +468,19 @@ pub async fn start(config: &Config, clock: SharedClock) -> anyhow::Result<Runnin
         tasks.spawn(async move { scheduler.run(sd).await });
     }
     spawn_bot(&mut tasks, config, telegram_bot.as_ref(), &shutdown);
+    // What this process reports for the alert evaluator (readiness, memory, key fingerprints).
+    let instance = crate::ops::roles::Instance::new(role.as_str(), &hostname(), clock.now());
+    let keys = crate::ops::roles::key_fingerprints(&config.secrets());
+    crate::ops::roles::spawn_reporter(
+        &mut tasks,
+        state.clone(),
+        instance,
+        keys,
+        clock.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .context("writing the role heartbeat")?;
     Ok(Running {
         state: Some(state),
         public_addr,

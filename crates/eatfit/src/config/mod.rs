@@ -2,6 +2,7 @@
 //! secret). [`Config::load`] collects *every* problem before returning, so the operator fixes
 //! them in one go; the caller prints them and exits with 78 (EX_CONFIG) before opening a port.
 
+pub mod alerts;
 pub mod spec;
 
 use std::collections::HashMap;
@@ -184,6 +185,8 @@ pub struct Config {
     pub alerts_heartbeat: bool,
     /// Run the daily retention job (delete history past the plan's `history_days`).
     pub retention_enabled: bool,
+    /// Thresholds and inputs of the in-process alert evaluator.
+    pub alerts: alerts::AlertsConfig,
 }
 
 const PLACEHOLDERS: &[&str] = &[
@@ -453,6 +456,7 @@ impl Config {
         let yookassa = Self::load_yookassa(&mut r);
         let alerts_heartbeat = r.bool("EATFIT_ALERTS_HEARTBEAT", false);
         let retention_enabled = r.bool("EATFIT_RETENTION_ENABLED", false);
+        let alerts = alerts::load(&mut r);
 
         if r.problems.is_empty() {
             Ok(Config {
@@ -473,6 +477,7 @@ impl Config {
                 yookassa,
                 alerts_heartbeat,
                 retention_enabled,
+                alerts,
             })
         } else {
             Err(ConfigError {

@@ -1,17 +1,41 @@
-//! The alerts of reference/ops.md §8.4 that the database can answer, evaluated in-process by a
-//! periodic job (`ops.alerts`, every minute), so that an installation without Prometheus is
-//! still paged. Each firing condition is raised in `store::alerts` (one active row per rule and
-//! key: a condition that stays bad pages once); every newly active alert — ours, and those
-//! other parts raise such as the recognition's rejected-key alert — is pushed to the Telegram
-//! admins through the outbox exactly once (the outbox `dedup_key` names the alert instance), and
-//! so is its "resolved" message. Optionally a daily "all quiet" heartbeat proves the alert path
-//! itself works: when it stops arriving, the alerting is down.
+//! The alerts of reference/ops.md §8.4, evaluated in-process by a periodic job (`ops.alerts`,
+//! every minute, scheduled by the scheduler and run by a worker), so that an installation
+//! without Prometheus is still paged. Each firing condition is raised in `store::alerts` (one
+//! active row per rule and key: a condition that stays bad pages once); every newly active
+//! alert — ours, and those other parts raise such as the recognition's immediate
+//! AIConfigOrAuthError — is pushed to the Telegram admins through the outbox exactly once (the
+//! outbox `dedup_key` names the alert instance), and so is its "resolved" message. Optionally a
+//! daily "all quiet" heartbeat proves the alert path itself works: when it stops arriving, the
+//! alerting is down.
 //!
-//! Conditions that need numbers only Prometheus has across processes (latency percentiles,
-//! fingerprints of other roles, disk, memory, certificates) are in
-//! `deploy/prometheus/eatfit-rules.yml` only.
+//! What is evaluated here, and from what (names as in `deploy/prometheus/eatfit-rules.yml`):
+//!
+//! - from the database: WorkerMissing, QueueBacklog, DeadJobs, AIStuckPhotos,
+//!   AIFailureRatioHigh, AINoSuccess, SchedulerMissed, BackupStale; AIConfigOrAuthError (a task
+//!   failed with `AI_SERVICE_MISCONFIGURED` in 5 min and nothing succeeded since, or the probe
+//!   below was rejected); AILatencyHigh (p95 of photo tasks' `created_at → updated_at` over
+//!   10 min, at least [`platform::LATENCY_MIN_SAMPLES`], above the threshold);
+//! - by probing: AIProxyDown (this process's authenticated auth-check of the proxy cannot
+//!   reach it for 2 min; "down since" is kept in `ops_conditions`);
+//! - from what every role reports in `role_heartbeats` ([`super::roles`]): ReadinessFailing
+//!   (its `/readyz` checks failing for 2 min, or it vanished without a clean stop),
+//!   MemoryNearLimit (above the threshold for 10 min, or more than 2 restarts of a role on a
+//!   host in 15 min), ConfigFingerprintMismatch (a role's current key for a secret is not in
+//!   another live role's accepted set; see [`super::roles::fingerprint_mismatches`]);
+//! - from this host ([`super::host`]): CertExpirySoon/CertExpiryCritical for the configured
+//!   PEM files (off when none), DiskFilling/DiskFull for the media folder and the SQLite
+//!   database folder.
+//!
+//! WebhookFailures is billing's: `billing::ops::failed_webhooks_alert` (job
+//! `billing.webhook_alerts`, every 15 min) raises `billing_webhooks_failed` and messages the
+//! admins itself, once per incident (stricter than the original's per-id de-duplication: a
+//! second failed webhook during the same incident does not page again), so this evaluator skips
+//! the `billing_` rules instead of paging twice — though they still count as active for the
+//! daily "all quiet" heartbeat.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use jobs::outbox::{self, Notification};
@@ -21,6 +45,8 @@ use store::{Db, StoreError, sea_orm};
 use domain::error::Locale;
 
 use super::texts;
+
+pub mod platform;
 
 /// Rules evaluated here (names as in the Prometheus rules file).
 pub mod rule {
@@ -32,6 +58,16 @@ pub mod rule {
     pub const SCHEDULER_MISSED: &str = "SchedulerMissed";
     pub const BACKUP_STALE: &str = "BackupStale";
     pub const DEAD_JOBS: &str = "DeadJobs";
+    pub const AI_CONFIG_OR_AUTH_ERROR: &str = "AIConfigOrAuthError";
+    pub const AI_LATENCY_HIGH: &str = "AILatencyHigh";
+    pub const AI_PROXY_DOWN: &str = "AIProxyDown";
+    pub const READINESS_FAILING: &str = "ReadinessFailing";
+    pub const CONFIG_FINGERPRINT_MISMATCH: &str = "ConfigFingerprintMismatch";
+    pub const CERT_EXPIRY_SOON: &str = "CertExpirySoon";
+    pub const CERT_EXPIRY_CRITICAL: &str = "CertExpiryCritical";
+    pub const DISK_FILLING: &str = "DiskFilling";
+    pub const DISK_FULL: &str = "DiskFull";
+    pub const MEMORY_NEAR_LIMIT: &str = "MemoryNearLimit";
 
     /// Every rule this evaluator owns (it resolves only these).
     pub const OWNED: &[&str] = &[
@@ -43,6 +79,16 @@ pub mod rule {
         SCHEDULER_MISSED,
         BACKUP_STALE,
         DEAD_JOBS,
+        AI_CONFIG_OR_AUTH_ERROR,
+        AI_LATENCY_HIGH,
+        AI_PROXY_DOWN,
+        READINESS_FAILING,
+        CONFIG_FINGERPRINT_MISMATCH,
+        CERT_EXPIRY_SOON,
+        CERT_EXPIRY_CRITICAL,
+        DISK_FILLING,
+        DISK_FULL,
+        MEMORY_NEAR_LIMIT,
     ];
 }
 
@@ -72,6 +118,18 @@ pub struct AlertSettings {
     /// The periodic jobs this binary schedules; SchedulerMissed ignores slots of others (a job
     /// renamed or removed in an upgrade). `None`: every job with slots.
     pub scheduled: Option<Vec<String>>,
+    /// AILatencyHigh: p95 of submission → result above this many seconds.
+    pub ai_latency_p95_secs: f64,
+    /// AIProxyDown: the probe of the AI proxy this process talks to (`None`: rule off).
+    pub ai_proxy: Option<Arc<dyn api::ReadinessCheck>>,
+    /// CertExpiry: PEM files to watch (empty: rule off).
+    pub cert_files: Vec<PathBuf>,
+    /// Disk: folders whose filesystems are watched (empty: rule off), and the thresholds.
+    pub disk_paths: Vec<PathBuf>,
+    pub disk_warn_percent: f64,
+    pub disk_page_percent: f64,
+    /// MemoryNearLimit: percent of the limit.
+    pub memory_percent: f64,
 }
 
 impl AlertSettings {
@@ -86,6 +144,13 @@ impl AlertSettings {
             backup_max_age: Duration::hours(26),
             locale: Locale::Ru,
             scheduled: None,
+            ai_latency_p95_secs: 30.0,
+            ai_proxy: None,
+            cert_files: Vec::new(),
+            disk_paths: Vec::new(),
+            disk_warn_percent: 70.0,
+            disk_page_percent: 85.0,
+            memory_percent: 85.0,
         }
     }
 }
@@ -286,6 +351,8 @@ pub async fn evaluate(
         }),
         _ => {}
     }
+
+    firing.extend(platform::evaluate(db, now, s).await?);
     Ok(firing)
 }
 
@@ -350,6 +417,8 @@ pub async fn run(db: &Db, now: DateTime<Utc>, s: &AlertSettings) -> Result<Repor
             .iter()
             .any(|p| a.rule.starts_with(p))
         {
+            // Paged by its owner; still not "all quiet" while it is active.
+            active += usize::from(a.resolved_at.is_none());
             continue;
         }
         let instance = format!("{}:{}:{}", a.rule, a.key, a.raised_at.timestamp());

@@ -57,7 +57,57 @@ const MEANING: &[(&str, &str, &str)] = &[
         "AI-прокси отклоняет ключ или AI настроен неверно",
         "the AI proxy rejects our key or AI is misconfigured",
     ),
+    (
+        "AILatencyHigh",
+        "распознавание фото медленное: p95 выше порога за 10 минут",
+        "photo recognition is slow: p95 above the threshold over 10 minutes",
+    ),
+    (
+        "AIProxyDown",
+        "AI-прокси недоступен больше 2 минут",
+        "the AI proxy has been unreachable for more than 2 minutes",
+    ),
+    (
+        "ReadinessFailing",
+        "процесс не готов (проверки /readyz) или не отвечает больше 2 минут",
+        "a process is not ready (its /readyz checks) or silent for more than 2 minutes",
+    ),
+    (
+        "ConfigFingerprintMismatch",
+        "процессы работают с разными ключами одного секрета",
+        "processes run with different keys of the same secret",
+    ),
+    (
+        "CertExpirySoon",
+        "сертификат истекает меньше чем через 14 дней",
+        "a certificate expires within 14 days",
+    ),
+    (
+        "CertExpiryCritical",
+        "сертификат истекает меньше чем через 3 дня",
+        "a certificate expires within 3 days",
+    ),
+    (
+        "DiskFilling",
+        "диск заполнен больше порога предупреждения",
+        "a disk is fuller than the warning threshold",
+    ),
+    ("DiskFull", "диск почти заполнен", "a disk is nearly full"),
+    (
+        "MemoryNearLimit",
+        "процесс близок к лимиту памяти или часто перезапускается",
+        "a process is near its memory limit or restarting often",
+    ),
 ];
+
+/// The section of docs/runbook.md for a rule (the Prometheus split rules share one).
+pub fn runbook_anchor(rule: &str) -> String {
+    match rule {
+        "CertExpirySoon" | "CertExpiryCritical" => "certexpiry".into(),
+        "DiskFilling" | "DiskFull" => "disk".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
 
 fn meaning(locale: Locale, rule: &str) -> String {
     MEANING
@@ -96,7 +146,7 @@ pub fn alert_message(locale: Locale, rule: &str, summary: &str) -> String {
         "{head} <code>{}</code>\n{}\n{runbook}: docs/runbook.md#{}",
         html(rule),
         html(summary),
-        html(&rule.to_ascii_lowercase())
+        html(&runbook_anchor(rule))
     )
 }
 
@@ -139,5 +189,14 @@ mod tests {
             assert_ne!(meaning(Locale::En, r), *r, "{r} has no English text");
         }
         assert!(alert_message(Locale::En, "X", "<b>&").contains("&lt;b&gt;&amp;"));
+        // Every owned rule links to a runbook section that exists.
+        let runbook = include_str!("../../../../docs/runbook.md").to_ascii_lowercase();
+        for r in super::super::alerts::rule::OWNED {
+            let anchor = runbook_anchor(r);
+            assert!(
+                runbook.contains(&format!("### {anchor}\n")),
+                "{r}: no `### {anchor}` in docs/runbook.md"
+            );
+        }
     }
 }

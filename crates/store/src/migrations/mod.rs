@@ -13,6 +13,7 @@ mod m0007_billing;
 mod m0008_bot;
 mod m0010_import;
 mod m0011_rate_limits;
+mod m0012_ops_state;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_bot::Migration),
             Box::new(m0010_import::Migration),
             Box::new(m0011_rate_limits::Migration),
+            Box::new(m0012_ops_state::Migration),
         ]
     }
 }
