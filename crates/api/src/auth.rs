@@ -11,7 +11,10 @@ use secrecy::ExposeSecret;
 use store::users::{self, Account};
 use subtle::ConstantTimeEq;
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::error::ApiError;
+use crate::identity::{Identity, InitDataKey};
 use crate::state::AppState;
 
 pub const INIT_DATA_HEADER: &str = "x-telegram-init-data";
@@ -47,6 +50,15 @@ pub fn verify_init_data(
     raw: &str,
     max_age_secs: i64,
 ) -> Result<WebAppUser, ApiError> {
+    verify_init_data_full(state, raw, max_age_secs).map(|v| v.user)
+}
+
+/// [`verify_init_data`] with the signed auth date.
+fn verify_init_data_full(
+    state: &AppState,
+    raw: &str,
+    max_age_secs: i64,
+) -> Result<init_data::VerifiedInitData, ApiError> {
     let Some(token) = state.settings().bot_token.as_ref() else {
         return Err(ApiError::with_message(
             ErrorCode::ServiceUnavailable,
@@ -54,7 +66,7 @@ pub fn verify_init_data(
         ));
     };
     match init_data::verify(raw, token.expose_secret(), state.now(), max_age_secs) {
-        Ok(v) => Ok(v.user),
+        Ok(v) => Ok(v),
         Err(e) => {
             tracing::info!(reason = %e, init_data_len = raw.len(), "initData refused");
             Err(ApiError::unauthorized(match e {
@@ -114,14 +126,27 @@ pub async fn authenticate(
     parts: &Parts,
     fallback: Option<&str>,
 ) -> Result<CurrentUser, ApiError> {
-    let tg_user = match debug_identity(state, parts) {
-        Some(r) => r?,
+    authenticate_until(state, parts, fallback)
+        .await
+        .map(|(user, _)| user)
+}
+
+/// [`authenticate`], and until when the credentials stay valid (`None` for the debug identity).
+async fn authenticate_until(
+    state: &AppState,
+    parts: &Parts,
+    fallback: Option<&str>,
+) -> Result<(CurrentUser, Option<DateTime<Utc>>), ApiError> {
+    let (tg_user, expires) = match debug_identity(state, parts) {
+        Some(r) => (r?, None),
         None => {
             let raw = header(parts, INIT_DATA_HEADER)
                 .filter(|v| !v.is_empty())
                 .or(fallback.map(str::trim).filter(|v| !v.is_empty()))
                 .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
-            verify_init_data(state, raw, init_data::USER_MAX_AGE_SECS)?
+            let v = verify_init_data_full(state, raw, init_data::USER_MAX_AGE_SECS)?;
+            let expires = v.auth_date + Duration::seconds(init_data::USER_MAX_AGE_SECS);
+            (v.user, Some(expires))
         }
     };
     let provisioned = users::provision(state.db(), &tg_user, state.now()).await?;
@@ -133,13 +158,14 @@ pub async fn authenticate(
         metrics::counter!("eatfit_users_created_total").increment(1);
     }
     let locale = Locale::from_tag(Some(provisioned.account.telegram.language_code.as_str()));
-    Ok(CurrentUser {
+    let user = CurrentUser {
         telegram_id: tg_user.id,
         is_admin: state.settings().is_admin(tg_user.id),
         locale,
         created: provisioned.created,
         account: provisioned.account,
-    })
+    };
+    Ok((user, expires))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -150,6 +176,50 @@ impl FromRequestParts<AppState> for CurrentUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         authenticate(state, parts, None).await
+    }
+}
+
+/// A Mini App caller of a read-only route (the diary): the same initData check as
+/// [`CurrentUser`], with the account lookup remembered for a few seconds per exact initData
+/// ([`crate::identity`]). Handlers that write, or show account fields, take [`CurrentUser`].
+#[derive(Debug, Clone, Copy)]
+pub struct Reader(pub Identity);
+
+impl Reader {
+    pub fn user_id(&self) -> domain::ids::UserId {
+        self.0.user_id
+    }
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let debug = header(parts, "x-debug-mode").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let key = header(parts, INIT_DATA_HEADER)
+            .filter(|v| !v.is_empty() && !debug)
+            .map(InitDataKey::of);
+        let now = state.now();
+        if let Some(key) = &key
+            && let Some(identity) = state.identities().get(key, now)
+        {
+            metrics::counter!("eatfit_auth_identity_cache_total", "outcome" => "hit").increment(1);
+            return Ok(Reader(identity));
+        }
+        let (user, expires) = authenticate_until(state, parts, None).await?;
+        let identity = Identity {
+            user_id: user.user_id(),
+            telegram_id: user.telegram_id,
+            locale: user.locale,
+        };
+        if let (Some(key), Some(expires)) = (key, expires) {
+            metrics::counter!("eatfit_auth_identity_cache_total", "outcome" => "miss").increment(1);
+            state.identities().put(key, identity, now, expires);
+        }
+        Ok(Reader(identity))
     }
 }
 

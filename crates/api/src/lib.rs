@@ -11,6 +11,7 @@ pub mod coach;
 pub mod error;
 pub mod goals;
 pub mod health;
+pub mod identity;
 pub mod meals;
 pub mod openapi;
 mod openapi_viewer;

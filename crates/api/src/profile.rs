@@ -446,6 +446,7 @@ async fn delete_account(State(state): State<AppState>, user: CurrentUser) -> Api
         "account deletion requested"
     );
     let keys = store::profiles::delete_account(state.db(), uid).await?;
+    state.identities().forget_user(uid);
     let failed = state.media().delete_all(&keys).await;
     if failed > 0 {
         tracing::warn!(

@@ -89,6 +89,8 @@ pub struct Inner {
     /// The billing service (set with [`AppState::with_billing`]; `None` answers
     /// `BILLING_NOT_CONFIGURED`).
     pub billing: Option<billing::Billing>,
+    /// Verified initData remembered for a few seconds (see [`crate::identity`]).
+    pub identities: Arc<crate::identity::IdentityCache>,
 }
 
 /// Cheap-to-clone application state.
@@ -111,6 +113,7 @@ impl AppState {
             checks,
             ai_configured: false,
             billing: None,
+            identities: Arc::default(),
         }))
     }
 
@@ -126,6 +129,7 @@ impl AppState {
             checks: shared.checks.clone(),
             ai_configured: shared.ai_configured,
             billing: shared.billing.clone(),
+            identities: shared.identities.clone(),
         });
         Self(Arc::new(Inner {
             ai_configured: configured,
@@ -145,6 +149,7 @@ impl AppState {
             checks: shared.checks.clone(),
             ai_configured: shared.ai_configured,
             billing: shared.billing.clone(),
+            identities: shared.identities.clone(),
         });
         Self(Arc::new(Inner {
             billing: Some(billing),
@@ -177,6 +182,11 @@ impl AppState {
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.clock.now()
+    }
+
+    /// The identity cache of the read-only routes.
+    pub fn identities(&self) -> &crate::identity::IdentityCache {
+        &self.0.identities
     }
 
     pub fn settings(&self) -> &ApiSettings {

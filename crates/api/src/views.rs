@@ -7,9 +7,46 @@ use store::entities::{daily_goal, profile, telegram_user, user};
 
 /// The original's datetime format: `%Y-%m-%dT%H:%M:%S%z` in Europe/Moscow.
 pub fn datetime(dt: DateTime<Utc>) -> String {
-    dt.with_timezone(&chrono_tz::Europe::Moscow)
-        .format("%Y-%m-%dT%H:%M:%S%z")
-        .to_string()
+    MoscowTime(dt).to_string()
+}
+
+/// A timestamp that serializes as [`datetime`] renders it, without an intermediate `String`
+/// (the diary writes dozens per response).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTimeOut(pub DateTime<Utc>);
+
+impl serde::Serialize for DateTimeOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&MoscowTime(self.0))
+    }
+}
+
+/// `%Y-%m-%dT%H:%M:%S%z` in Europe/Moscow, written field by field: chrono's `format` parses
+/// its pattern on every call, which showed in the diary's profile.
+struct MoscowTime(DateTime<Utc>);
+
+impl std::fmt::Display for MoscowTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::{Datelike, Offset, Timelike};
+        let t = self.0.with_timezone(&chrono_tz::Europe::Moscow);
+        if !(0..=9999).contains(&t.year()) {
+            return write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%z"));
+        }
+        let off = t.offset().fix().local_minus_utc();
+        let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            off / 3600,
+            off % 3600 / 60,
+        )
+    }
 }
 
 /// Decimal fields of model serializers are strings with two decimals.
@@ -138,6 +175,35 @@ mod tests {
             .single()
             .unwrap_or_default();
         assert_eq!(datetime(t), "2026-01-12T13:30:00+0300");
+    }
+
+    #[test]
+    fn the_fast_datetime_writer_agrees_with_chrono_format() {
+        // Across Moscow's offset changes (+0300 summer 2010, +0400 in 2011–2014, +0300 since),
+        // with sub-second parts (dropped) and a far year.
+        for (y, mo, d, h, mi, s, ms) in [
+            (2010, 7, 1, 12, 0, 0, 0),
+            (2012, 1, 1, 0, 0, 0, 999),
+            (2014, 10, 25, 22, 59, 59, 1),
+            (2026, 3, 10, 9, 0, 0, 250),
+            (1969, 12, 31, 23, 59, 59, 0),
+            (9999, 12, 31, 20, 0, 0, 0),
+        ] {
+            let t = Utc
+                .with_ymd_and_hms(y, mo, d, h, mi, s)
+                .single()
+                .unwrap_or_default()
+                + chrono::Duration::milliseconds(ms);
+            let want = t
+                .with_timezone(&chrono_tz::Europe::Moscow)
+                .format("%Y-%m-%dT%H:%M:%S%z")
+                .to_string();
+            assert_eq!(datetime(t), want);
+            assert_eq!(
+                serde_json::to_value(DateTimeOut(t)).unwrap_or_default(),
+                serde_json::Value::String(want)
+            );
+        }
     }
 
     #[test]

@@ -192,6 +192,86 @@ async fn diary_shows_progress_against_the_goal() {
     }
 }
 
+/// A diary GET with this exact initData: status, body and the statements it ran.
+async fn diary_with(app: &TestApp, init: &str, day: &str) -> (StatusCode, Value, u64) {
+    let before = app.db().statement_count();
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/meals/?date={day}")))
+        .header("X-Telegram-Init-Data", init)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    (status, body, app.db().statement_count() - before)
+}
+
+#[tokio::test]
+async fn the_diary_reuses_a_verified_identity_for_a_few_seconds_and_no_longer() {
+    let ttl = api::identity::TTL_SECS;
+    for app in TestApp::all().await {
+        let m = create_meal(&app, TG, "LUNCH", TODAY).await;
+        add_item(&app, TG, m, chicken()).await;
+        let mine = app.init_data(TG);
+        let (s, first, n) = diary_with(&app, &mine, TODAY).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert_eq!(first["meals"].as_array().unwrap().len(), 1);
+        assert_eq!(n, 2, "first sight: account lookup + document");
+        let (_, again, n) = diary_with(&app, &mine, TODAY).await;
+        assert_eq!((again.clone(), n), (first.clone(), 1), "reused identity");
+
+        // Another user's initData is never answered with mine.
+        let theirs = app.init_data(OTHER);
+        let (s, other, n) = diary_with(&app, &theirs, TODAY).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(other["meals"], json!([]));
+        assert!(n > 2, "a new user is looked up and provisioned ({n} statements)");
+        let (_, other_again, n) = diary_with(&app, &theirs, TODAY).await;
+        assert_eq!((other_again, n), (other, 1));
+        let (_, mine_again, _) = diary_with(&app, &mine, TODAY).await;
+        assert_eq!(mine_again, first);
+
+        // Past the TTL the same initData is looked up again.
+        app.clock.advance(chrono::Duration::seconds(ttl));
+        let (_, late, n) = diary_with(&app, &mine, TODAY).await;
+        assert_eq!((late, n), (first.clone(), 2));
+
+        // The cache never outlives the initData: signed 24 h minus 2 s ago, it is accepted now
+        // and refused 3 s later, although the TTL has not run out.
+        let now = app.clock.now();
+        let old = app.init_data_at(
+            TG,
+            now - chrono::Duration::seconds(domain::init_data::USER_MAX_AGE_SECS - 2),
+        );
+        let (s, _, _) = diary_with(&app, &old, TODAY).await;
+        assert_eq!(s, StatusCode::OK);
+        app.clock.advance(chrono::Duration::seconds(3));
+        let (s, v, _) = diary_with(&app, &old, TODAY).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+
+        // Deleting the account forgets its identity at once: the next diary with the same
+        // initData looks the account up again (and provisions a new, empty one).
+        let mine = app.init_data(TG);
+        diary_with(&app, &mine, TODAY).await;
+        let (_, _, n) = diary_with(&app, &mine, TODAY).await;
+        assert_eq!(n, 1);
+        let resp = app
+            .client
+            .delete(app.url("/api/v1/users/profile/delete/"))
+            .header("X-Telegram-Init-Data", &mine)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        let (s, after, n) = diary_with(&app, &mine, TODAY).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(after["meals"], json!([]));
+        assert!(n >= 2, "looked up again after the deletion ({n} statements)");
+        app.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn diary_runs_a_constant_number_of_statements() {
     for app in TestApp::all().await {
@@ -216,7 +296,12 @@ async fn diary_runs_a_constant_number_of_statements() {
                 (app.db().statement_count() - before, v)
             }
         };
+        // Each measured with fresh initData (the clock moves past the identity cache's TTL), so
+        // both include the account lookup.
+        let ttl = chrono::Duration::seconds(api::identity::TTL_SECS + 1);
+        app.clock.advance(ttl);
         let (d1, v1) = measure("/api/v1/meals/?date=2026-03-01".into()).await;
+        app.clock.advance(ttl);
         let (d8, v8) = measure("/api/v1/meals/?date=2026-03-02".into()).await;
         assert_eq!(v1["meals"].as_array().unwrap().len(), 1);
         assert_eq!(v8["meals"].as_array().unwrap().len(), 8);
@@ -225,6 +310,10 @@ async fn diary_runs_a_constant_number_of_statements() {
             d1, 2,
             "the diary is the account lookup plus one document statement"
         );
+        // The same initData again within the TTL: the document statement alone.
+        let (again, v8_again) = measure("/api/v1/meals/?date=2026-03-02".into()).await;
+        assert_eq!(again, 1, "the verified identity is reused");
+        assert_eq!(v8_again, v8);
         // The list too.
         let (l1, _) = measure("/api/v1/meals/".into()).await;
         for _ in 0..3 {

@@ -1,6 +1,9 @@
 //! JSON shapes of the meals endpoints: `Meal`, `FoodItem`, photos, recent foods.
 
-use domain::nutrition::{MealType, PhotoStatus};
+use std::borrow::Cow;
+
+use domain::nutrition::{MealType, Nutrients, PhotoStatus};
+use serde::Serialize;
 use serde_json::{Value, json};
 use store::diary::{MealView, item_nutrients};
 use store::entities::{food_item, meal_photo};
@@ -14,75 +17,152 @@ pub fn media_url(key: &str) -> String {
 }
 
 /// The `FoodItem` object (decimals as strings, `photo` always null: items carry no file).
+#[derive(Serialize)]
+pub struct ItemOut<'a> {
+    id: i64,
+    name: &'a str,
+    photo: Option<()>,
+    grams: i32,
+    calories: String,
+    protein: String,
+    fat: String,
+    carbohydrates: String,
+    source: &'a str,
+    created_at: views::DateTimeOut,
+    updated_at: views::DateTimeOut,
+}
+
+impl<'a> ItemOut<'a> {
+    pub fn of(i: &'a food_item::Model) -> Self {
+        let n = item_nutrients(i);
+        Self {
+            id: i.id,
+            name: &i.name,
+            photo: None,
+            grams: i.grams,
+            calories: n.calories.to_string(),
+            protein: n.protein.to_string(),
+            fat: n.fat.to_string(),
+            carbohydrates: n.carbohydrates.to_string(),
+            source: &i.source,
+            created_at: views::DateTimeOut(i.created_at),
+            updated_at: views::DateTimeOut(i.updated_at),
+        }
+    }
+}
+
+/// [`ItemOut`] as a JSON value.
 pub fn item_json(i: &food_item::Model) -> Value {
-    let n = item_nutrients(i);
-    json!({
-        "id": i.id,
-        "name": i.name,
-        "photo": Value::Null,
-        "grams": i.grams,
-        "calories": n.calories.to_string(),
-        "protein": n.protein.to_string(),
-        "fat": n.fat.to_string(),
-        "carbohydrates": n.carbohydrates.to_string(),
-        "source": i.source,
-        "created_at": views::datetime(i.created_at),
-        "updated_at": views::datetime(i.updated_at),
-    })
+    to_value(&ItemOut::of(i))
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    // Serializing these shapes cannot fail: string keys, no maps with other keys, finite numbers
+    // (non-finite floats would become null).
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn photo_status(p: &meal_photo::Model) -> PhotoStatus {
     p.status.parse().unwrap_or_default()
 }
 
-fn photo_json(p: &meal_photo::Model) -> Value {
-    let status = photo_status(p);
-    json!({
-        "id": p.id,
-        "image_url": media_url(&p.image),
-        "status": status.as_str(),
-        "status_display": status.label_ru(),
-        "error_message": p.error_message,
-        "error_code": p.error_code,
-        "created_at": views::datetime(p.created_at),
-    })
+#[derive(Serialize)]
+struct PhotoOut<'a> {
+    id: i64,
+    image_url: String,
+    status: &'static str,
+    status_display: &'static str,
+    error_message: Option<&'a str>,
+    error_code: Option<&'a str>,
+    created_at: views::DateTimeOut,
+}
+
+impl<'a> PhotoOut<'a> {
+    fn of(p: &'a meal_photo::Model) -> Self {
+        let status = photo_status(p);
+        Self {
+            id: p.id,
+            image_url: media_url(&p.image),
+            status: status.as_str(),
+            status_display: status.label_ru(),
+            error_message: p.error_message.as_deref(),
+            error_code: p.error_code.as_deref(),
+            created_at: views::DateTimeOut(p.created_at),
+        }
+    }
 }
 
 /// The `Meal` object: only SUCCESS photos are listed; the counters look at every photo.
+#[derive(Serialize)]
+pub struct MealOut<'a> {
+    id: i64,
+    meal_type: &'a str,
+    meal_type_display: Cow<'a, str>,
+    name: Option<&'a str>,
+    date: String,
+    status: &'static str,
+    status_display: &'static str,
+    created_at: views::DateTimeOut,
+    items: Vec<ItemOut<'a>>,
+    photos: Vec<PhotoOut<'a>>,
+    total: Nutrients,
+    photo_url: Option<String>,
+    photo_count: usize,
+    has_success: bool,
+    is_processing: bool,
+    latest_photo_status: Option<&'static str>,
+    photos_count: usize,
+    latest_failed_photo_id: Option<i64>,
+}
+
+impl<'a> MealOut<'a> {
+    pub fn of(v: &'a MealView) -> Self {
+        let status = v.status();
+        let meal_type = v.meal.meal_type.parse::<MealType>().ok();
+        let photos: Vec<PhotoOut<'a>> = v
+            .photos
+            .iter()
+            .filter(|p| photo_status(p) == PhotoStatus::Success)
+            .map(PhotoOut::of)
+            .collect();
+        let latest_failed = v
+            .photos
+            .iter()
+            .rev()
+            .find(|p| photo_status(p) == PhotoStatus::Failed);
+        Self {
+            id: v.meal.id,
+            meal_type: &v.meal.meal_type,
+            meal_type_display: meal_type.map_or(Cow::Borrowed(v.meal.meal_type.as_str()), |t| {
+                Cow::Borrowed(t.label_ru())
+            }),
+            name: v.meal.name.as_deref(),
+            date: v.meal.date.format("%Y-%m-%d").to_string(),
+            status: status.as_str(),
+            status_display: status.label_ru(),
+            created_at: views::DateTimeOut(v.meal.created_at),
+            items: v.items.iter().map(ItemOut::of).collect(),
+            photo_url: photos.first().map(|p| p.image_url.clone()),
+            photo_count: photos.len(),
+            has_success: !photos.is_empty(),
+            photos,
+            total: v.total(),
+            is_processing: v.photos.iter().any(|p| {
+                matches!(
+                    photo_status(p),
+                    PhotoStatus::Pending | PhotoStatus::Processing
+                )
+            }),
+            latest_photo_status: v.photos.last().map(|p| photo_status(p).as_str()),
+            photos_count: v.photos.len(),
+            latest_failed_photo_id: latest_failed.map(|p| p.id),
+        }
+    }
+}
+
+/// [`MealOut`] as a JSON value.
 pub fn meal_json(v: &MealView) -> Value {
-    let status = v.status();
-    let meal_type = v.meal.meal_type.parse::<MealType>().ok();
-    let success: Vec<&meal_photo::Model> = v
-        .photos
-        .iter()
-        .filter(|p| photo_status(p) == PhotoStatus::Success)
-        .collect();
-    let latest = v.photos.last();
-    let latest_failed = v
-        .photos
-        .iter()
-        .rev()
-        .find(|p| photo_status(p) == PhotoStatus::Failed);
-    json!({
-        "id": v.meal.id,
-        "meal_type": v.meal.meal_type,
-        "meal_type_display": meal_type.map_or_else(|| v.meal.meal_type.clone(), |t| t.label_ru().to_string()),
-        "name": v.meal.name,
-        "date": v.meal.date.format("%Y-%m-%d").to_string(),
-        "status": status.as_str(),
-        "status_display": status.label_ru(),
-        "created_at": views::datetime(v.meal.created_at),
-        "items": v.items.iter().map(item_json).collect::<Vec<_>>(),
-        "photos": success.iter().map(|p| photo_json(p)).collect::<Vec<_>>(),
-        "total": v.total(),
-        "photo_url": success.first().map(|p| media_url(&p.image)),
-        "photo_count": success.len(),
-        "has_success": !success.is_empty(),
-        "is_processing": v.photos.iter().any(|p| matches!(photo_status(p), PhotoStatus::Pending | PhotoStatus::Processing)),
-        "latest_photo_status": latest.map(|p| photo_status(p).as_str()),
-        "photos_count": v.photos.len(),
-        "latest_failed_photo_id": latest_failed.map(|p| p.id),
-    })
+    to_value(&MealOut::of(v))
 }
 
 pub(crate) fn food_json(f: &FoodUse, with_count: bool) -> Value {
