@@ -42,8 +42,8 @@ use input::{
     path_id,
 };
 pub(crate) use input::{bad_request, check_range, query_date};
-use shape::{csv_field, food_json};
 pub use shape::{MealOut, item_json, meal_json, media_url};
+use shape::{csv_field, food_json};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -226,7 +226,10 @@ async fn the_diary_reuses_a_verified_identity_for_a_few_seconds_and_no_longer() 
         let (s, other, n) = diary_with(&app, &theirs, TODAY).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(other["meals"], json!([]));
-        assert!(n > 2, "a new user is looked up and provisioned ({n} statements)");
+        assert!(
+            n > 2,
+            "a new user is looked up and provisioned ({n} statements)"
+        );
         let (_, other_again, n) = diary_with(&app, &theirs, TODAY).await;
         assert_eq!((other_again, n), (other, 1));
         let (_, mine_again, _) = diary_with(&app, &mine, TODAY).await;
@@ -267,7 +270,10 @@ async fn the_diary_reuses_a_verified_identity_for_a_few_seconds_and_no_longer() 
         let (s, after, n) = diary_with(&app, &mine, TODAY).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(after["meals"], json!([]));
-        assert!(n >= 2, "looked up again after the deletion ({n} statements)");
+        assert!(
+            n >= 2,
+            "looked up again after the deletion ({n} statements)"
+        );
         app.finish().await;
     }
 }

@@ -247,6 +247,27 @@ fn placeholders_empty_values_and_bad_enums_are_refused() {
 }
 
 #[test]
+fn the_database_pool_size_is_optional_and_checked() {
+    let env = prod_env();
+    let c = Config::load(Role::Api, &env).expect("loads");
+    // Unset: the backend's default (PostgreSQL here: at least 4).
+    assert!(c.database.pool_size() >= 4);
+    let mut env = prod_env();
+    env.insert("DATABASE_MAX_CONNECTIONS".into(), "12".into());
+    let c = Config::load(Role::Api, &env).expect("loads");
+    assert_eq!(c.database.pool_size(), 12);
+    for bad in ["0", "-3", "many", "1001"] {
+        env.insert("DATABASE_MAX_CONNECTIONS".into(), bad.into());
+        let err = Config::load(Role::Api, &env).expect_err("must fail");
+        assert!(
+            err.to_string()
+                .contains("DATABASE_MAX_CONNECTIONS: must be a whole number from 1 to 1000"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn prod_cross_field_rules() {
     // Plain http to a private address or an internal name is allowed; to a public host it is not.
     for (url, ok) in [

@@ -488,6 +488,23 @@ impl Config {
     }
 
     fn load_database(r: &mut Reader<'_>) -> DbUrl {
+        let pool = match r.raw("DATABASE_MAX_CONNECTIONS") {
+            None => None,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => Some(n),
+                _ => {
+                    r.problem(
+                        "DATABASE_MAX_CONNECTIONS",
+                        format!("must be a whole number from 1 to 1000 (got `{v}`)"),
+                    );
+                    None
+                }
+            },
+        };
+        Self::load_database_url(r).with_max_connections(pool)
+    }
+
+    fn load_database_url(r: &mut Reader<'_>) -> DbUrl {
         let direct = r.raw("DATABASE_URL");
         let pg_db = r.raw("POSTGRES_DB");
         let url_text = match (direct, pg_db) {

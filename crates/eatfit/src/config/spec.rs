@@ -114,6 +114,15 @@ pub const VARS: &[Var] = &[
         roles: DB_ROLES,
     },
     Var {
+        name: "DATABASE_MAX_CONNECTIONS",
+        secret: false,
+        need: Need::Optional,
+        default: None,
+        example: "",
+        help: "Connections in the database pool (1–1000). Unset: 8 on SQLite, max(4, 2 × CPU cores) on PostgreSQL; more server processes than cores only add context switches.",
+        roles: DB_ROLES,
+    },
+    Var {
         name: "POSTGRES_DB",
         secret: false,
         need: Need::Optional,
