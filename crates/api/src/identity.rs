@@ -89,12 +89,9 @@ impl IdentityCache {
         self.lock().retain(|_, (id, _)| id.user_id != user);
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

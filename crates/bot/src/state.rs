@@ -4,7 +4,7 @@
 //! per-chat facts (blocked the bot, deep-link payload, last nudge).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use store::{Db, StoreError};
 
@@ -20,10 +20,6 @@ pub enum Dialogue {
     #[default]
     Idle,
     Survey(SurveyState),
-}
-
-fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(db.db_backend(), sql, values)
 }
 
 /// Reads a stored dialogue of any known version; anything unreadable is a clean start.
@@ -48,8 +44,7 @@ pub fn decode(version: i32, raw: &str) -> Dialogue {
 pub async fn load(db: &Db, chat_id: i64) -> Result<Dialogue, StoreError> {
     let row = db
         .conn()
-        .query_one_raw(stmt(
-            db,
+        .query_one_raw(db.statement(
             "SELECT version, state FROM bot_dialogues WHERE chat_id = $1",
             vec![chat_id.into()],
         ))
@@ -72,8 +67,7 @@ pub async fn save(
 ) -> Result<(), StoreError> {
     if *d == Dialogue::Idle {
         db.conn()
-            .execute_raw(stmt(
-                db,
+            .execute_raw(db.statement(
                 "DELETE FROM bot_dialogues WHERE chat_id = $1",
                 vec![chat_id.into()],
             ))
@@ -82,9 +76,7 @@ pub async fn save(
     }
     let json = serde_json::to_string(d).map_err(|e| StoreError::Conflict(e.to_string()))?;
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "INSERT INTO bot_dialogues (chat_id, version, state, updated_at) VALUES ($1, $2, $3, $4) \
+        .execute_raw(db.statement("INSERT INTO bot_dialogues (chat_id, version, state, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (chat_id) DO UPDATE SET version = excluded.version, state = excluded.state, \
              updated_at = excluded.updated_at",
             vec![chat_id.into(), DIALOGUE_VERSION.into(), json.into(), now.into()],
@@ -103,9 +95,7 @@ pub async fn acquire_lease(
 ) -> Result<bool, StoreError> {
     let r = db
         .conn()
-        .execute_raw(stmt(
-            db,
-            "INSERT INTO bot_leases (name, holder, expires_at, last_update_id) VALUES ($1, $2, $3, 0) \
+        .execute_raw(db.statement("INSERT INTO bot_leases (name, holder, expires_at, last_update_id) VALUES ($1, $2, $3, 0) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
              WHERE bot_leases.holder = excluded.holder OR bot_leases.expires_at < $4",
             vec![name.into(), holder.into(), (now + ttl).into(), now.into()],
@@ -117,8 +107,7 @@ pub async fn acquire_lease(
 /// Gives the lease up (only when `holder` has it).
 pub async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(), StoreError> {
     db.conn()
-        .execute_raw(stmt(
-            db,
+        .execute_raw(db.statement(
             "UPDATE bot_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
             vec![
                 DateTime::<Utc>::UNIX_EPOCH.into(),
@@ -134,8 +123,7 @@ pub async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(), Stor
 pub async fn last_update_id(db: &Db, name: &str) -> Result<i64, StoreError> {
     let row = db
         .conn()
-        .query_one_raw(stmt(
-            db,
+        .query_one_raw(db.statement(
             "SELECT last_update_id FROM bot_leases WHERE name = $1",
             vec![name.into()],
         ))
@@ -154,9 +142,7 @@ pub async fn set_last_update_id(
     id: i64,
 ) -> Result<(), StoreError> {
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "UPDATE bot_leases SET last_update_id = $1 WHERE name = $2 AND holder = $3 AND last_update_id < $1",
+        .execute_raw(db.statement("UPDATE bot_leases SET last_update_id = $1 WHERE name = $2 AND holder = $3 AND last_update_id < $1",
             vec![id.into(), name.into(), holder.into()],
         ))
         .await?;
@@ -171,9 +157,7 @@ pub async fn touch_chat(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "INSERT INTO bot_chats (chat_id, user_id, blocked_at, created_at, updated_at) VALUES ($1, $2, NULL, $3, $3) \
+        .execute_raw(db.statement("INSERT INTO bot_chats (chat_id, user_id, blocked_at, created_at, updated_at) VALUES ($1, $2, NULL, $3, $3) \
              ON CONFLICT (chat_id) DO UPDATE SET user_id = COALESCE(excluded.user_id, bot_chats.user_id), \
              blocked_at = NULL, updated_at = excluded.updated_at",
             vec![chat_id.into(), user_id.into(), now.into()],
@@ -190,9 +174,7 @@ pub async fn set_blocked(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "INSERT INTO bot_chats (chat_id, user_id, blocked_at, created_at, updated_at) VALUES ($1, $2, $3, $3, $3) \
+        .execute_raw(db.statement("INSERT INTO bot_chats (chat_id, user_id, blocked_at, created_at, updated_at) VALUES ($1, $2, $3, $3, $3) \
              ON CONFLICT (chat_id) DO UPDATE SET blocked_at = excluded.blocked_at, updated_at = excluded.updated_at",
             vec![chat_id.into(), user_id.into(), now.into()],
         ))
@@ -204,8 +186,7 @@ pub async fn set_blocked(
 pub async fn is_blocked(db: &Db, chat_id: i64) -> Result<bool, StoreError> {
     let row = db
         .conn()
-        .query_one_raw(stmt(
-            db,
+        .query_one_raw(db.statement(
             "SELECT 1 AS one FROM bot_chats WHERE chat_id = $1 AND blocked_at IS NOT NULL",
             vec![chat_id.into()],
         ))
@@ -230,16 +211,12 @@ pub async fn record_start_payload(
         return Ok(());
     }
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "UPDATE bot_chats SET start_payload = $1, updated_at = $2 WHERE chat_id = $3 AND start_payload IS NULL",
+        .execute_raw(db.statement("UPDATE bot_chats SET start_payload = $1, updated_at = $2 WHERE chat_id = $3 AND start_payload IS NULL",
             vec![payload.clone().into(), now.into(), chat_id.into()],
         ))
         .await?;
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "UPDATE telegram_users SET source_tag = $1, updated_at = $2 WHERE telegram_id = $3 AND source_tag IS NULL",
+        .execute_raw(db.statement("UPDATE telegram_users SET source_tag = $1, updated_at = $2 WHERE telegram_id = $3 AND source_tag IS NULL",
             vec![payload.into(), now.into(), chat_id.into()],
         ))
         .await?;
@@ -255,9 +232,7 @@ pub async fn mark_nudged(
 ) -> Result<bool, StoreError> {
     let r = db
         .conn()
-        .execute_raw(stmt(
-            db,
-            "UPDATE bot_chats SET nudged_at = $1 WHERE chat_id = $2 AND (nudged_at IS NULL OR nudged_at < $3)",
+        .execute_raw(db.statement("UPDATE bot_chats SET nudged_at = $1 WHERE chat_id = $2 AND (nudged_at IS NULL OR nudged_at < $3)",
             vec![now.into(), chat_id.into(), since.into()],
         ))
         .await?;

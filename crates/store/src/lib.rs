@@ -247,6 +247,11 @@ impl Db {
         self.backend
     }
 
+    /// A raw statement for this database's dialect (`$n` placeholders work on both).
+    pub fn statement(&self, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(self.db_backend(), sql, values)
+    }
+
     pub fn db_backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }

@@ -39,7 +39,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use jobs::outbox::{self, Notification};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use store::{Db, StoreError, sea_orm};
 
 use domain::error::Locale;
@@ -173,12 +173,8 @@ pub struct Report {
     pub messages: usize,
 }
 
-fn stmt(db: &Db, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    Statement::from_sql_and_values(db.db_backend(), sql, values)
-}
-
 async fn count(db: &Db, sql: &str, values: Vec<sea_orm::Value>) -> Result<i64, StoreError> {
-    let row = db.conn().query_one_raw(stmt(db, sql, values)).await?;
+    let row = db.conn().query_one_raw(db.statement(sql, values)).await?;
     Ok(match row {
         Some(r) => r.try_get("", "n")?,
         None => 0,
@@ -289,17 +285,14 @@ pub async fn evaluate(
     // (estimated from its two latest slots).
     let last_rows = db
         .conn()
-        .query_all_raw(stmt(
-            db,
+        .query_all_raw(db.statement(
             "SELECT job_name, MAX(slot) AS slot FROM scheduler_slots GROUP BY job_name",
             vec![],
         ))
         .await?;
     let prev_rows = db
         .conn()
-        .query_all_raw(stmt(
-            db,
-            "SELECT s.job_name, MAX(s.slot) AS slot FROM scheduler_slots s \
+        .query_all_raw(db.statement("SELECT s.job_name, MAX(s.slot) AS slot FROM scheduler_slots s \
              WHERE s.slot < (SELECT MAX(t.slot) FROM scheduler_slots t WHERE t.job_name = s.job_name) \
              GROUP BY s.job_name",
             vec![],
@@ -368,8 +361,7 @@ struct Row {
 async fn recent_alerts(db: &Db, since: DateTime<Utc>) -> Result<Vec<Row>, StoreError> {
     let rows = db
         .conn()
-        .query_all_raw(stmt(
-            db,
+        .query_all_raw(db.statement(
             "SELECT rule, key, summary, raised_at, resolved_at FROM alerts \
              WHERE resolved_at IS NULL OR resolved_at >= $1 ORDER BY id",
             vec![since.into()],

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::ids::UserId;
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use store::{Db, StoreError, sea_orm};
 
 /// The job kind.
@@ -87,17 +87,12 @@ impl Report {
     }
 }
 
-fn stmt(db: &Db, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(db.db_backend(), sql, values)
-}
-
 /// Finds what retention would delete now.
 pub async fn find(db: &Db, now: DateTime<Utc>, s: &Settings) -> Result<Report, StoreError> {
     let mut report = Report::default();
     let plans = db
         .conn()
-        .query_all_raw(stmt(
-            db,
+        .query_all_raw(db.statement(
             "SELECT id, code, history_days FROM plans ORDER BY id",
             vec![],
         ))
@@ -129,7 +124,7 @@ pub async fn find(db: &Db, now: DateTime<Utc>, s: &Settings) -> Result<Report, S
                 vec![plan_id.into(), now.into(), cutoff.into(), limit.into()],
             )
         };
-        for r in db.conn().query_all_raw(stmt(db, sql, values)).await? {
+        for r in db.conn().query_all_raw(db.statement(sql, values)).await? {
             report.candidates.push(Candidate::Meal {
                 id: r.try_get("", "id")?,
                 user_id: r.try_get("", "user_id")?,
@@ -141,8 +136,7 @@ pub async fn find(db: &Db, now: DateTime<Utc>, s: &Settings) -> Result<Report, S
     }
     let photos = db
         .conn()
-        .query_all_raw(stmt(
-            db,
+        .query_all_raw(db.statement(
             "SELECT id, image, status FROM meal_photos WHERE status IN ('FAILED', 'CANCELLED') \
              AND created_at < $1 ORDER BY id LIMIT $2",
             vec![
@@ -184,9 +178,7 @@ pub async fn apply(
             Candidate::Photo { id, image, .. } => {
                 let deleted = db
                     .conn()
-                    .execute_raw(stmt(
-                        db,
-                        "DELETE FROM meal_photos WHERE id = $1 AND status IN ('FAILED', 'CANCELLED')",
+                    .execute_raw(db.statement("DELETE FROM meal_photos WHERE id = $1 AND status IN ('FAILED', 'CANCELLED')",
                         vec![(*id).into()],
                     ))
                     .await?

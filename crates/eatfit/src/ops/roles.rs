@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::clock::SharedClock;
 use domain::secret_fp::Fingerprint;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use store::{Db, StoreError, sea_orm};
 use tokio_util::sync::CancellationToken;
@@ -126,10 +126,6 @@ impl Instance {
     }
 }
 
-fn stmt(db: &Db, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    Statement::from_sql_and_values(db.db_backend(), sql, values)
-}
-
 /// Writes the instance's row at start (readiness unknown until the first [`beat`]).
 pub async fn register(
     db: &Db,
@@ -139,9 +135,7 @@ pub async fn register(
 ) -> Result<(), StoreError> {
     let fps = serde_json::to_string(keys).unwrap_or_default();
     db.conn()
-        .execute_raw(stmt(
-            db,
-            "INSERT INTO role_heartbeats (instance_id, role, host, started_at, last_seen, \
+        .execute_raw(db.statement("INSERT INTO role_heartbeats (instance_id, role, host, started_at, last_seen, \
              fingerprints, mem_used_bytes, mem_limit_bytes) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) \
              ON CONFLICT (instance_id) DO UPDATE SET last_seen = excluded.last_seen, \
              fingerprints = excluded.fingerprints",
@@ -176,8 +170,7 @@ pub async fn beat(
 ) -> Result<(), StoreError> {
     let failing: String = readiness.failing.join(",").chars().take(255).collect();
     db.conn()
-        .execute_raw(stmt(
-            db,
+        .execute_raw(db.statement(
             "UPDATE role_heartbeats SET last_seen = $1, ready = $2, failing_checks = $3, \
              mem_used_bytes = $4, mem_limit_bytes = $5, stopped_at = NULL WHERE instance_id = $6",
             vec![
@@ -196,8 +189,7 @@ pub async fn beat(
 /// Marks a clean stop (the row stays for restart counting).
 pub async fn stop(db: &Db, instance_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     db.conn()
-        .execute_raw(stmt(
-            db,
+        .execute_raw(db.statement(
             "UPDATE role_heartbeats SET stopped_at = $1, last_seen = $1 WHERE instance_id = $2",
             vec![now.into(), instance_id.into()],
         ))
@@ -230,8 +222,7 @@ impl RoleRow {
 pub async fn rows_since(db: &Db, since: DateTime<Utc>) -> Result<Vec<RoleRow>, StoreError> {
     let rows = db
         .conn()
-        .query_all_raw(stmt(
-            db,
+        .query_all_raw(db.statement(
             "SELECT instance_id, role, host, started_at, last_seen, stopped_at, fingerprints, \
              ready, failing_checks, mem_used_bytes, mem_limit_bytes FROM role_heartbeats \
              WHERE last_seen >= $1 ORDER BY started_at DESC, instance_id",
@@ -269,8 +260,7 @@ pub async fn rows_since(db: &Db, since: DateTime<Utc>) -> Result<Vec<RoleRow>, S
 pub async fn delete_older(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
     Ok(db
         .conn()
-        .execute_raw(stmt(
-            db,
+        .execute_raw(db.statement(
             "DELETE FROM role_heartbeats WHERE last_seen < $1",
             vec![before.into()],
         ))

@@ -4,16 +4,12 @@
 //! turned bad in `ops_conditions`, so they survive restarts and whichever worker runs the job.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use store::{Db, StoreError, sea_orm};
 
 use super::{AlertSettings, Finding, rule};
 use crate::ops::host::{self, DiskReading};
 use crate::ops::roles::{self, InstanceKeys};
-
-fn stmt(db: &Db, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    Statement::from_sql_and_values(db.db_backend(), sql, values)
-}
 
 /// Records whether condition `name` is bad now; returns since when it has been bad (kept
 /// across evaluations in `ops_conditions`), `None` when it is fine.
@@ -35,12 +31,11 @@ pub async fn bad_since(
          detail = excluded.detail"
     };
     db.conn()
-        .execute_raw(stmt(db, sql, vec![name.into(), now.into(), detail.into()]))
+        .execute_raw(db.statement(sql, vec![name.into(), now.into(), detail.into()]))
         .await?;
     let row = db
         .conn()
-        .query_one_raw(stmt(
-            db,
+        .query_one_raw(db.statement(
             "SELECT bad_since FROM ops_conditions WHERE name = $1",
             vec![name.into()],
         ))
@@ -56,7 +51,7 @@ async fn max_time(
     sql: &str,
     values: Vec<sea_orm::Value>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let row = db.conn().query_one_raw(stmt(db, sql, values)).await?;
+    let row = db.conn().query_one_raw(db.statement(sql, values)).await?;
     Ok(match row {
         Some(r) => r.try_get("", "t")?,
         None => None,
@@ -207,8 +202,7 @@ pub async fn evaluate(
     // AILatencyHigh: p95 of submission → terminal of photo recognitions finished in 10 min.
     let rows = db
         .conn()
-        .query_all_raw(stmt(
-            db,
+        .query_all_raw(db.statement(
             "SELECT created_at, updated_at FROM ai_tasks WHERE kind = 'photo' \
              AND status IN ('success', 'failed') AND updated_at >= $1 \
              ORDER BY updated_at DESC LIMIT 5000",
@@ -280,8 +274,7 @@ pub async fn evaluate(
     let day_ago = now - Duration::days(1);
     roles::delete_older(db, day_ago).await?;
     db.conn()
-        .execute_raw(stmt(
-            db,
+        .execute_raw(db.statement(
             "DELETE FROM ops_conditions WHERE checked_at < $1",
             vec![day_ago.into()],
         ))
